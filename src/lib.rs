@@ -1,0 +1,16 @@
+//! sqsim — bit-accurate, cycle-level simulator of the DFSQ shift-add
+//! super-resolution datapath. Layering (data flows one way):
+//! `sq`, `config` → `select`, `quant` → `model`, `float` → `dfsq` → `hw` → cycle/cost/vectors → CLI.
+pub mod error;
+pub mod float;
+pub mod image;
+pub mod io_util;
+pub mod model;
+pub mod paths;
+pub mod quant;
+pub mod select;
+pub mod sq;
+pub mod tensor;
+
+pub use error::{Error, Result};
+pub use tensor::Feature;
