@@ -8,6 +8,7 @@ pub mod io_util;
 pub mod model;
 pub mod paths;
 pub mod quant;
+pub mod rng;
 pub mod select;
 pub mod sq;
 pub mod tensor;

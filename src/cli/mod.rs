@@ -1,0 +1,35 @@
+//! Argument parsing and output formatting for every subcommand.
+mod fmt;
+mod select_cmd;
+mod uset_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "sqsim", version, about = "Bit-accurate, cycle-level simulator of the DFSQ shift-add SR datapath")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the universal set: value, exact integer, SQ code and shift amounts.
+    Uset(uset_cmd::Args),
+    /// Select quantization points for samples read from a file; compare methods.
+    Select(select_cmd::Args),
+}
+
+pub fn main() -> anyhow::Result<()> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help / --version print and exit 0; usage errors exit 2 (clap's convention)
+            e.exit();
+        }
+    };
+    match cli.cmd {
+        Cmd::Uset(a) => uset_cmd::run(a),
+        Cmd::Select(a) => select_cmd::run(a),
+    }
+}
