@@ -1,8 +1,12 @@
 //! sqsim — bit-accurate, cycle-level simulator of the DFSQ shift-add
 //! super-resolution datapath. Layering (data flows one way):
 //! `sq`, `config` → `select`, `quant` → `model`, `float` → `dfsq` → `hw` → cycle/cost/vectors → CLI.
+pub mod config;
+pub mod dfsq;
 pub mod error;
+pub mod eval;
 pub mod float;
+pub mod hw;
 pub mod image;
 pub mod io_util;
 pub mod model;

@@ -1,5 +1,8 @@
 //! Argument parsing and output formatting for every subcommand.
+mod calibrate_cmd;
+mod common;
 mod fmt;
+mod run_cmd;
 mod select_cmd;
 mod uset_cmd;
 
@@ -18,6 +21,10 @@ enum Cmd {
     Uset(uset_cmd::Args),
     /// Select quantization points for samples read from a file; compare methods.
     Select(select_cmd::Args),
+    /// Calibrate per-layer, per-channel point sets on calibration images.
+    Calibrate(calibrate_cmd::Args),
+    /// Super-resolve datasets with FP, DFSQ-float (and hardware) and score them.
+    Run(run_cmd::Args),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -31,5 +38,7 @@ pub fn main() -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Uset(a) => uset_cmd::run(a),
         Cmd::Select(a) => select_cmd::run(a),
+        Cmd::Calibrate(a) => calibrate_cmd::run(a),
+        Cmd::Run(a) => run_cmd::run(a),
     }
 }

@@ -20,33 +20,69 @@ pub struct SampleHist {
     pub n: usize,
 }
 
-impl SampleHist {
-    pub fn new(samples: &[f32], frac_bits: u32) -> Result<Self> {
-        if samples.is_empty() {
-            return Err(Error::arg("samples", "empty: point selection needs at least one sample"));
-        }
+/// Accumulates cell sums over many sample batches (images), so calibration
+/// never holds all samples in memory. Batches must be added in a fixed order
+/// for bit-identical sums.
+#[derive(Clone, Debug)]
+pub struct HistAccum {
+    pub frac_bits: u32,
+    cnt: Vec<f64>,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    n: usize,
+}
+
+impl HistAccum {
+    pub fn new(frac_bits: u32) -> Result<Self> {
         if frac_bits > 20 {
             return Err(Error::arg("frac_bits", format!("{frac_bits} > 20 makes the histogram too large")));
         }
-        let g = 1i64 << (frac_bits + 1);
-        let cells = (2 * g + 1) as usize;
-        let (mut cnt, mut s1, mut s2) = (vec![0f64; cells], vec![0f64; cells], vec![0f64; cells]);
+        let cells = (2 * (1usize << (frac_bits + 1))) + 1;
+        Ok(HistAccum { frac_bits, cnt: vec![0.0; cells], s1: vec![0.0; cells], s2: vec![0.0; cells], n: 0 })
+    }
+
+    pub fn add(&mut self, samples: &[f32]) -> Result<()> {
+        let g = 1i64 << (self.frac_bits + 1);
         for (i, &x) in samples.iter().enumerate() {
             if !x.is_finite() {
-                return Err(Error::NonFinite { what: format!("sample {i} ({x})") });
+                return Err(Error::NonFinite { what: format!("sample {} ({x})", self.n + i) });
             }
             let x = x as f64;
             let cell = ((x * g as f64).ceil().clamp(-g as f64, g as f64) as i64 + g) as usize;
-            cnt[cell] += 1.0;
-            s1[cell] += x;
-            s2[cell] += x * x;
+            self.cnt[cell] += 1.0;
+            self.s1[cell] += x;
+            self.s2[cell] += x * x;
         }
-        for i in 1..cells {
+        self.n += samples.len();
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn finish(&self) -> Result<SampleHist> {
+        if self.n == 0 {
+            return Err(Error::arg("samples", "empty: point selection needs at least one sample"));
+        }
+        let (mut cnt, mut s1, mut s2) = (self.cnt.clone(), self.s1.clone(), self.s2.clone());
+        for i in 1..cnt.len() {
             cnt[i] += cnt[i - 1];
             s1[i] += s1[i - 1];
             s2[i] += s2[i - 1];
         }
-        Ok(SampleHist { frac_bits, cnt, s1, s2, n: samples.len() })
+        Ok(SampleHist { frac_bits: self.frac_bits, cnt, s1, s2, n: self.n })
+    }
+}
+
+impl SampleHist {
+    pub fn new(samples: &[f32], frac_bits: u32) -> Result<Self> {
+        let mut acc = HistAccum::new(frac_bits)?;
+        acc.add(samples)?;
+        acc.finish()
     }
 
     fn g(&self) -> i64 {

@@ -139,18 +139,34 @@ impl Selection {
 /// random stream so results do not depend on scheduling.
 pub fn select(samples: &[f32], u: &UniversalSet, cfg: &SelectConfig, stream: u64) -> Result<Selection> {
     cfg.validate()?;
+    if cfg.method != Method::Exhaustive {
+        return select_hist(&SampleHist::new(samples, u.frac_bits)?, u, cfg, stream);
+    }
+    let (idx, sse) = exhaustive::exhaustive(samples, &u.values(), 1usize << cfg.bits)?;
+    let ints = idx.iter().map(|&i| u.ints()[i]).collect();
+    Ok(Selection { points: PointSet { frac_bits: u.frac_bits, ints }, sse, n: samples.len() })
+}
+
+/// Selects from accumulated statistics (k-means or optimal; exhaustive needs
+/// the raw samples).
+pub fn select_hist(hist: &SampleHist, u: &UniversalSet, cfg: &SelectConfig, stream: u64) -> Result<Selection> {
+    cfg.validate()?;
+    if hist.frac_bits != u.frac_bits {
+        return Err(Error::arg("histogram", format!("built at {} fractional bits, U needs {}", hist.frac_bits, u.frac_bits)));
+    }
     let k = 1usize << cfg.bits;
-    let hist = SampleHist::new(samples, u.frac_bits)?;
     let (idx, sse) = match cfg.method {
         Method::KMeans => {
             let p = kmeans::KMeansParams { k, restarts: cfg.restarts, max_iter: cfg.max_iter };
-            kmeans::kmeans(&hist, u.ints(), &p, &mut SplitMix64::stream(cfg.seed, stream))
+            kmeans::kmeans(hist, u.ints(), &p, &mut SplitMix64::stream(cfg.seed, stream))
         }
-        Method::Optimal => optimal::optimal(&hist, u.ints(), k),
-        Method::Exhaustive => exhaustive::exhaustive(samples, &u.values(), k)?,
+        Method::Optimal => optimal::optimal(hist, u.ints(), k),
+        Method::Exhaustive => {
+            return Err(Error::arg("method", "exhaustive search needs raw samples; use kmeans or optimal"))
+        }
     };
     let ints = idx.iter().map(|&i| u.ints()[i]).collect();
-    Ok(Selection { points: PointSet { frac_bits: u.frac_bits, ints }, sse, n: samples.len() })
+    Ok(Selection { points: PointSet { frac_bits: u.frac_bits, ints }, sse, n: hist.n })
 }
 
 /// Selects every channel in parallel; channel c uses random stream c, so the

@@ -1,0 +1,74 @@
+use super::common::{calib_images, load_model, progress};
+use super::uset_cmd::word_sets;
+use anyhow::bail;
+use sqsim::dfsq::calib;
+use sqsim::select::{Method, SelectConfig, MAX_BITS, MIN_BITS};
+use sqsim::sq::UniversalSet;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    model: String,
+    /// A checkpoint of the same architecture as --model.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Activation bit-width(s), e.g. 4 or 8,6,4,3 (one statistics pass serves all).
+    #[arg(long, value_delimiter = ',', required = true)]
+    bits: Vec<u32>,
+    /// Calibration images: a dataset name or a directory of PNGs.
+    #[arg(long, default_value = "calib32")]
+    images: String,
+    #[arg(long)]
+    max_images: Option<usize>,
+    /// kmeans (DFSQ) or optimal; comma-separated for several.
+    #[arg(long, value_delimiter = ',', default_value = "kmeans")]
+    method: Vec<String>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value = "dfsq")]
+    word_sets: String,
+    /// Output JSON. With several bits/methods, use {bits} and {method} in the name.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    for &b in &a.bits {
+        if !(MIN_BITS..=MAX_BITS).contains(&b) {
+            bail!("invalid bits: {b} not in {MIN_BITS}..={MAX_BITS}");
+        }
+    }
+    let methods: Vec<Method> = a.method.iter().map(|m| m.parse()).collect::<Result<_, _>>()?;
+    if methods.contains(&Method::Exhaustive) {
+        bail!("invalid method: exhaustive search is exponential in |U|; use kmeans or optimal");
+    }
+    let template = a.out.to_string_lossy().to_string();
+    let many = a.bits.len() * methods.len() > 1;
+    if many && !(template.contains("{bits}") || a.bits.len() == 1) {
+        bail!("--out needs {{bits}} in its name when several bit-widths are given");
+    }
+    if many && !(template.contains("{method}") || methods.len() == 1) {
+        bail!("--out needs {{method}} in its name when several methods are given");
+    }
+    let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
+    let model = load_model(&a.model, a.weights.as_deref())?;
+    let imgs = calib_images(&model, &a.images, a.max_images)?;
+    let pb = progress(imgs.len(), "calibrating", a.quiet);
+    let stats = calib::collect(&model, &imgs, &u, &|i| pb.set_position(i as u64))?;
+    pb.finish_and_clear();
+    for &m in &methods {
+        for &b in &a.bits {
+            let cfg = SelectConfig { bits: b, method: m, seed: a.seed, ..Default::default() };
+            let c = calib::select_all(&stats, &model.name, &u, &cfg)?;
+            let out = PathBuf::from(template.replace("{bits}", &b.to_string()).replace("{method}", m.name()));
+            c.save(&out)?;
+            if !a.quiet {
+                println!("wrote {} ({} layers, {} images, {} bits, {})", out.display(), c.layers.len(), imgs.len(), b, m.name());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Pieces several subcommands share: model loading, calibration lookup,
+//! progress bars.
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sqsim::dfsq::{calib, Calibration};
+use sqsim::eval::load_lr_images;
+use sqsim::image::{list_images, resolve_dataset};
+use sqsim::model::{load_builtin, load_path, Model};
+use sqsim::select::{Method, SelectConfig};
+use sqsim::sq::UniversalSet;
+use std::path::{Path, PathBuf};
+
+/// `--model NAME` with an optional `--weights PATH` of the same architecture.
+pub fn load_model(name: &str, weights: Option<&Path>) -> anyhow::Result<Model> {
+    let builtin = load_builtin(name)?;
+    let Some(w) = weights else { return Ok(builtin) };
+    let mut m = load_path(w)?;
+    if m.arch_name() != builtin.arch_name() || m.scale != builtin.scale {
+        bail!(
+            "--weights {}: a {} x{} checkpoint, but --model {name} is {} x{}",
+            w.display(),
+            m.arch_name(),
+            m.scale,
+            builtin.arch_name(),
+            builtin.scale
+        );
+    }
+    m.name = name.to_string();
+    Ok(m)
+}
+
+pub fn shipped_calib_path(model: &str, abits: u32, method: Method) -> PathBuf {
+    sqsim::paths::models_dir().join("calib").join(format!("{model}_a{abits}_{}.json", method.name()))
+}
+
+pub fn progress(n: usize, msg: &str, quiet: bool) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(n as u64), if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() });
+    if let Ok(style) = ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} {elapsed_precise}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(msg.to_string());
+    pb
+}
+
+/// Calibration images (LR at the model's scale), from a dataset name or dir.
+pub fn calib_images(model: &Model, images: &str, max: Option<usize>) -> anyhow::Result<Vec<(String, sqsim::Feature)>> {
+    let (_, dir) = resolve_dataset(images)?;
+    let mut paths = list_images(&dir)?;
+    if let Some(m) = max {
+        paths.truncate(m.max(1));
+    }
+    Ok(load_lr_images(&paths, model.scale)?)
+}
+
+/// The calibration `run` uses: `--calib FILE`, else the shipped file for
+/// this model and bit-width, else a fresh calibration on calib32 (slow; says so).
+pub fn resolve_calibration(
+    model: &Model,
+    user_weights: bool,
+    calib: Option<&Path>,
+    abits: u32,
+    method: Method,
+    u: &UniversalSet,
+    quiet: bool,
+) -> anyhow::Result<Calibration> {
+    if let Some(p) = calib {
+        let c = Calibration::load(p)?;
+        if c.bits != abits {
+            bail!("--calib {}: made for {} activation bits, run asks for {abits}", p.display(), c.bits);
+        }
+        return Ok(c);
+    }
+    let shipped = shipped_calib_path(&model.name, abits, method);
+    if !user_weights && shipped.exists() {
+        return Calibration::load(&shipped).with_context(|| "loading the shipped calibration".to_string());
+    }
+    if !quiet {
+        eprintln!("note: no calibration for {} at {abits} bits ({}); calibrating on calib32", model.name, method.name());
+    }
+    let imgs = calib_images(model, "calib32", None)?;
+    let pb = progress(imgs.len(), "calibrating", quiet);
+    let stats = calib::collect(model, &imgs, u, &|i| pb.set_position(i as u64))?;
+    pb.finish_and_clear();
+    let cfg = SelectConfig { bits: abits, method, ..Default::default() };
+    Ok(calib::select_all(&stats, &model.name, u, &cfg)?)
+}

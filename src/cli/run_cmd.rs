@@ -1,0 +1,311 @@
+use super::common::{load_model, progress, resolve_calibration};
+use super::fmt::{self, Format};
+use super::uset_cmd::word_sets;
+use anyhow::{bail, Context};
+use serde::Serialize;
+use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
+use sqsim::eval::{score, super_resolve, Scores};
+use sqsim::image::{list_images, make_pair, resolve_dataset, save_png};
+use sqsim::config::HwConfig;
+use sqsim::hw::{HwExec, LayerReport};
+use sqsim::model::FloatExec;
+use sqsim::quant::Granularity;
+use sqsim::select::{Method, MAX_BITS, MIN_BITS};
+use sqsim::sq::UniversalSet;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
+    #[arg(long, default_value = "edsr_x2")]
+    model: String,
+    /// A user checkpoint of the --model architecture (.pt, .safetensors, model.json).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Weight and activation bits (2..8); --wbits/--abits override one side.
+    #[arg(long, default_value_t = 4)]
+    bits: u32,
+    #[arg(long)]
+    wbits: Option<u32>,
+    #[arg(long)]
+    abits: Option<u32>,
+    /// Point selection the calibration used: kmeans (DFSQ) or optimal.
+    #[arg(long, default_value = "kmeans")]
+    method: String,
+    /// Calibration JSON (default: the shipped one for this model and bit-width).
+    #[arg(long)]
+    calib: Option<PathBuf>,
+    /// Set5, Set14, BSD100 or a directory of PNGs; repeatable.
+    #[arg(long, default_value = "Set5")]
+    dataset: Vec<String>,
+    /// Evaluate only the first N images of each dataset.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, value_enum, default_value = "per-output-channel")]
+    granularity: GranArg,
+    #[arg(long, default_value = "dfsq")]
+    word_sets: String,
+    /// Hardware preset (TOML); default hw/configs/default.toml.
+    #[arg(long)]
+    hw: Option<PathBuf>,
+    /// Skip the bit-accurate hardware run (float rows only).
+    #[arg(long)]
+    no_hw: bool,
+    /// Write FP, DFSQ-float and hardware SR images (PNG) under this directory.
+    #[arg(long)]
+    save_images: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// No progress bar or notes on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GranArg {
+    PerOutputChannel,
+    PerKernel,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct HwScores {
+    psnr: f64,
+    ssim: f64,
+    /// Max |hardware − DFSQ float| over output pixels (0..255, before rounding).
+    max_abs_err_vs_float: f64,
+    overflows: u64,
+}
+
+#[derive(Serialize)]
+struct ImageRow {
+    name: String,
+    fp: Scores,
+    dfsq_float: Scores,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hw: Option<HwScores>,
+}
+
+#[derive(Serialize)]
+struct DatasetRow {
+    name: String,
+    images: usize,
+    fp: Scores,
+    dfsq_float: Scores,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hw: Option<HwScores>,
+    per_image: Vec<ImageRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    layers: Vec<LayerReport>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    bits: u32,
+    wbits: u32,
+    abits: u32,
+    method: String,
+    scale: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hw_config: Option<String>,
+    datasets: Vec<DatasetRow>,
+}
+
+pub fn load_hw(path: Option<&std::path::Path>) -> anyhow::Result<HwConfig> {
+    match path {
+        Some(p) => Ok(HwConfig::load(p)?),
+        None => {
+            let p = sqsim::paths::home().join("hw/configs/default.toml");
+            if p.exists() {
+                Ok(HwConfig::load(&p)?)
+            } else {
+                Ok(HwConfig::default())
+            }
+        }
+    }
+}
+
+/// Largest |a − b| over two SR outputs, each clamped to the pixel range.
+fn max_pixel_diff(a: &sqsim::Feature, b: &sqsim::Feature) -> f64 {
+    a.data
+        .iter()
+        .zip(&b.data)
+        .map(|(&x, &y)| (x.clamp(0.0, 255.0) as f64 - y.clamp(0.0, 255.0) as f64).abs())
+        .fold(0.0, f64::max)
+}
+
+fn check_bits(name: &str, b: u32) -> anyhow::Result<u32> {
+    if !(MIN_BITS..=MAX_BITS).contains(&b) {
+        bail!("invalid {name}: {b} not in {MIN_BITS}..={MAX_BITS}");
+    }
+    Ok(b)
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let wbits = check_bits("wbits", a.wbits.unwrap_or(a.bits))?;
+    let abits = check_bits("abits", a.abits.unwrap_or(a.bits))?;
+    check_bits("bits", a.bits)?;
+    let method: Method = a.method.parse()?;
+    let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
+    // resolve every dataset before the long work starts
+    let mut sets = Vec::new();
+    for d in &a.dataset {
+        let (name, dir) = resolve_dataset(d)?;
+        let mut paths = list_images(&dir)?;
+        if let Some(n) = a.limit {
+            paths.truncate(n.max(1));
+        }
+        sets.push((name, paths));
+    }
+    if let Some(dir) = &a.save_images {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
+    }
+    let model = load_model(&a.model, a.weights.as_deref())?;
+    let calib = resolve_calibration(&model, a.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
+    let points = calib.point_sets(&model, &u)?;
+    let granularity = match a.granularity {
+        GranArg::PerOutputChannel => Granularity::PerOutputChannel,
+        GranArg::PerKernel => Granularity::PerKernel,
+    };
+    let qcfg = QuantConfig { wbits, abits, granularity };
+    let fq = FakeQuantExec { layers: quantize_model(&model, points, &qcfg)? };
+    let hw_cfg = if a.no_hw { None } else { Some(load_hw(a.hw.as_deref())?) };
+
+    let mut datasets = Vec::new();
+    for (name, paths) in &sets {
+        let pb = progress(paths.len(), name, a.quiet);
+        let mut rows = Vec::new();
+        // one executor per dataset so its per-layer report covers that dataset
+        let hw = match &hw_cfg {
+            Some(c) => Some(HwExec::new(&fq.layers, &u, c, Some(&fq))?),
+            None => None,
+        };
+        for p in paths {
+            let pair = make_pair(p, model.scale)?;
+            let (_, sr_fp) = super_resolve(&model, &pair.lr, &FloatExec)?;
+            let (y_q, sr_q) = super_resolve(&model, &pair.lr, &fq)?;
+            let mut hw_row = None;
+            let mut sr_hw_img = None;
+            if let Some(h) = &hw {
+                let before = h.total_overflow().total();
+                let (y_hw, sr_hw) = super_resolve(&model, &pair.lr, h)?;
+                let s = score(&sr_hw, &pair.hr, model.scale)?;
+                hw_row = Some(HwScores {
+                    psnr: s.psnr,
+                    ssim: s.ssim,
+                    max_abs_err_vs_float: max_pixel_diff(&y_hw, &y_q),
+                    overflows: h.total_overflow().total() - before,
+                });
+                sr_hw_img = Some(sr_hw);
+            }
+            if let Some(dir) = &a.save_images {
+                let d = dir.join(name);
+                std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+                save_png(&d.join(format!("{}_fp.png", pair.name)), &sr_fp)?;
+                save_png(&d.join(format!("{}_dfsq_float.png", pair.name)), &sr_q)?;
+                if let Some(img) = &sr_hw_img {
+                    save_png(&d.join(format!("{}_hw.png", pair.name)), img)?;
+                }
+            }
+            rows.push(ImageRow {
+                name: pair.name.clone(),
+                fp: score(&sr_fp, &pair.hr, model.scale)?,
+                dfsq_float: score(&sr_q, &pair.hr, model.scale)?,
+                hw: hw_row,
+            });
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+        let hw_mean = hw.as_ref().map(|_| {
+            let hs: Vec<HwScores> = rows.iter().filter_map(|r| r.hw).collect();
+            let n = hs.len().max(1) as f64;
+            HwScores {
+                psnr: hs.iter().map(|h| h.psnr).sum::<f64>() / n,
+                ssim: hs.iter().map(|h| h.ssim).sum::<f64>() / n,
+                max_abs_err_vs_float: hs.iter().map(|h| h.max_abs_err_vs_float).fold(0.0, f64::max),
+                overflows: hs.iter().map(|h| h.overflows).sum(),
+            }
+        });
+        datasets.push(DatasetRow {
+            name: name.clone(),
+            images: rows.len(),
+            fp: Scores::mean(&rows.iter().map(|r| r.fp).collect::<Vec<_>>()),
+            dfsq_float: Scores::mean(&rows.iter().map(|r| r.dfsq_float).collect::<Vec<_>>()),
+            hw: hw_mean,
+            per_image: rows,
+            layers: hw.map(|h| h.reports()).unwrap_or_default(),
+        });
+    }
+    let report = Report {
+        model: model.name.clone(),
+        bits: a.bits,
+        wbits,
+        abits,
+        method: method.name().into(),
+        scale: model.scale,
+        hw_config: hw_cfg.as_ref().map(|c| c.name.clone()),
+        datasets,
+    };
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table | Format::Csv => {
+            let mut header = vec!["dataset", "images", "fp_psnr", "fp_ssim", "dfsq_psnr", "dfsq_ssim", "drop_db"];
+            if hw_cfg.is_some() {
+                header.extend(["hw_psnr", "hw_ssim", "hw_vs_float_db", "hw_max_err", "overflows"]);
+            }
+            let rows: Vec<Vec<String>> = report
+                .datasets
+                .iter()
+                .map(|d| {
+                    let mut r = vec![
+                        d.name.clone(),
+                        d.images.to_string(),
+                        format!("{:.3}", d.fp.psnr),
+                        format!("{:.4}", d.fp.ssim),
+                        format!("{:.3}", d.dfsq_float.psnr),
+                        format!("{:.4}", d.dfsq_float.ssim),
+                        format!("{:.3}", d.fp.psnr - d.dfsq_float.psnr),
+                    ];
+                    if let Some(h) = d.hw {
+                        r.extend([
+                            format!("{:.3}", h.psnr),
+                            format!("{:.4}", h.ssim),
+                            format!("{:+.4}", h.psnr - d.dfsq_float.psnr),
+                            format!("{:.3}", h.max_abs_err_vs_float),
+                            h.overflows.to_string(),
+                        ]);
+                    }
+                    r
+                })
+                .collect();
+            if a.format == Format::Csv {
+                print!("{}", fmt::csv(&header, &rows)?);
+            } else {
+                println!("{} x{}  W{wbits}A{abits}  ({} selection)", report.model, report.scale, report.method);
+                print!("{}", fmt::table(&header, &rows));
+                for d in &report.datasets {
+                    if d.layers.is_empty() {
+                        continue;
+                    }
+                    println!("\nper-layer error of the datapath vs the float reference ({}, same inputs):", d.name);
+                    let lh = ["layer", "w_bits", "max_abs_err", "rel_err_energy", "overflows"];
+                    let lr: Vec<Vec<String>> = d
+                        .layers
+                        .iter()
+                        .map(|l| {
+                            vec![
+                                l.name.clone(),
+                                l.weight_bits.to_string(),
+                                format!("{:.4}", l.max_abs_err),
+                                format!("{:.3e}", l.err_energy / l.ref_energy.max(1e-30)),
+                                l.overflow.total().to_string(),
+                            ]
+                        })
+                        .collect();
+                    print!("{}", fmt::table(&lh, &lr));
+                }
+            }
+        }
+    }
+    Ok(())
+}

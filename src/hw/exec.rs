@@ -1,0 +1,108 @@
+//! Runs a whole model with every quantized conv on the bit-accurate
+//! datapath; the host keeps the float layers. At each quantized conv the
+//! host's f32 input is converted to the activation format (round half to
+//! even, fit), and the datapath's output converted back exactly.
+//! Optionally the float reference runs the same conv on the same input so
+//! every layer's own error is measured.
+use super::fixed::{to_fixed, OverflowCounts, Reg};
+use super::layer::HwLayer;
+use crate::config::HwConfig;
+use crate::dfsq::{FakeQuantExec, QuantLayer};
+use crate::model::{ConvExec, Conv2d, QuantSite};
+use crate::sq::UniversalSet;
+use crate::{Error, Feature, Result};
+use serde::Serialize;
+use std::sync::Mutex;
+
+/// Per-layer totals over every image run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LayerReport {
+    pub name: String,
+    pub weight_bits: u32,
+    pub calls: u64,
+    pub macs: u64,
+    pub overflow: OverflowCounts,
+    /// Max |hw − float reference| of this layer's output (activation units
+    /// converted to float), given identical inputs.
+    pub max_abs_err: f64,
+    /// Σ (hw − float)² and Σ float², for a relative error energy.
+    pub err_energy: f64,
+    pub ref_energy: f64,
+}
+
+pub struct HwExec<'a> {
+    pub layers: Vec<HwLayer>,
+    /// The float reference to compare each layer against (same input).
+    pub reference: Option<&'a FakeQuantExec>,
+    /// Run the naive kernel instead of the fast one (tests, debugging).
+    pub naive: bool,
+    reports: Mutex<Vec<LayerReport>>,
+}
+
+impl<'a> HwExec<'a> {
+    pub fn new(qlayers: &[QuantLayer], u: &UniversalSet, cfg: &HwConfig, reference: Option<&'a FakeQuantExec>) -> Result<Self> {
+        cfg.validate()?;
+        let layers: Vec<HwLayer> = qlayers.iter().map(|q| HwLayer::prepare(q, u, cfg)).collect::<Result<_>>()?;
+        let reports = layers
+            .iter()
+            .map(|l| LayerReport { name: l.name.clone(), weight_bits: l.weight_bits, ..Default::default() })
+            .collect();
+        Ok(HwExec { layers, reference, naive: false, reports: Mutex::new(reports) })
+    }
+
+    pub fn reports(&self) -> Vec<LayerReport> {
+        self.reports.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    pub fn total_overflow(&self) -> OverflowCounts {
+        let mut t = OverflowCounts::default();
+        for r in self.reports() {
+            t.add(&r.overflow);
+        }
+        t
+    }
+
+    /// Host → datapath conversion of one conv input.
+    pub fn to_fixed(&self, x: &Feature, count: &mut u64) -> Vec<i64> {
+        let dp = &self.layers.first().map(|l| l.cfg.datapath.clone()).unwrap_or_default();
+        let reg = Reg::new(dp.act_bits, dp.overflow);
+        x.data.iter().map(|&v| to_fixed(v, dp.act_frac_bits, &reg, count)).collect()
+    }
+}
+
+impl ConvExec for HwExec<'_> {
+    fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
+        let l = self.layers.get(site.index).ok_or_else(|| {
+            Error::arg("quantized layer", format!("{} has index {} beyond {}", conv.name, site.index, self.layers.len()))
+        })?;
+        let mut act_in = 0u64;
+        let xf = self.to_fixed(x, &mut act_in);
+        let run = if self.naive {
+            l.run_reference(&xf, x.h, x.w, site.post_relu)?
+        } else {
+            l.run_fast(&xf, x.h, x.w, site.post_relu)?
+        };
+        let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
+        let y = Feature::from_vec(l.out_c, x.h, x.w, run.out.iter().map(|&v| (v as f64 * scale) as f32).collect())?;
+        let mut err = (0f64, 0f64, 0f64);
+        if let Some(r) = self.reference {
+            let yr = r.quant_conv(conv, site, x)?;
+            for (&a, &b) in y.data.iter().zip(&yr.data) {
+                let d = (a as f64 - b as f64).abs();
+                err.0 = err.0.max(d);
+                err.1 += d * d;
+                err.2 += b as f64 * b as f64;
+            }
+        }
+        let mut reps = self.reports.lock().map_err(|_| Error::arg("hw report", "poisoned lock"))?;
+        let rep = &mut reps[site.index];
+        rep.calls += 1;
+        rep.macs += (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
+        rep.overflow.act_in += act_in;
+        rep.overflow.add(&OverflowCounts { act_in: 0, ..run.overflow });
+        rep.max_abs_err = rep.max_abs_err.max(err.0);
+        rep.err_energy += err.1;
+        rep.ref_energy += err.2;
+        Ok(y)
+    }
+}

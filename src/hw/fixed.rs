@@ -1,0 +1,102 @@
+//! Fixed-point registers: a width, an overflow policy, and a counter that
+//! every out-of-range write increments. Nothing overflows silently.
+use crate::config::OverflowPolicy;
+use serde::Serialize;
+
+/// A signed register of `bits` bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reg {
+    pub bits: u32,
+    pub policy: OverflowPolicy,
+    pub min: i64,
+    pub max: i64,
+}
+
+impl Reg {
+    pub fn new(bits: u32, policy: OverflowPolicy) -> Self {
+        let bits = bits.clamp(1, 63);
+        Reg { bits, policy, min: -(1i64 << (bits - 1)), max: (1i64 << (bits - 1)) - 1 }
+    }
+
+    /// Writes `v` into the register: in range → `v`; out of range → clamp
+    /// or wrap per the policy, and `*count += 1`.
+    #[inline]
+    pub fn fit(&self, v: i128, count: &mut u64) -> i64 {
+        if v >= self.min as i128 && v <= self.max as i128 {
+            return v as i64;
+        }
+        *count += 1;
+        match self.policy {
+            OverflowPolicy::Saturate => {
+                if v < 0 {
+                    self.min
+                } else {
+                    self.max
+                }
+            }
+            OverflowPolicy::Wrap => {
+                let sh = 128 - self.bits;
+                ((v << sh) >> sh) as i64
+            }
+        }
+    }
+
+    #[inline]
+    pub fn contains(&self, v: i128) -> bool {
+        v >= self.min as i128 && v <= self.max as i128
+    }
+}
+
+/// Overflow events per datapath stage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct OverflowCounts {
+    /// Host float → activation format at a quantized conv's input.
+    pub act_in: u64,
+    /// Per-(o, c) tap-sum register P.
+    pub tap_sum: u64,
+    /// De-normalization accumulator (channel terms and the μ term).
+    pub denorm_acc: u64,
+    /// Output requantization into the activation format.
+    pub act_out: u64,
+}
+
+impl OverflowCounts {
+    pub fn total(&self) -> u64 {
+        self.act_in + self.tap_sum + self.denorm_acc + self.act_out
+    }
+    pub fn add(&mut self, o: &OverflowCounts) {
+        self.act_in += o.act_in;
+        self.tap_sum += o.tap_sum;
+        self.denorm_acc += o.denorm_acc;
+        self.act_out += o.act_out;
+    }
+}
+
+/// `round(v / 2^s)` with ties away from −∞ (add half, arithmetic shift);
+/// a negative `s` shifts left.
+#[inline]
+pub fn round_shift(v: i128, s: i32) -> i128 {
+    if s <= 0 {
+        v << (-s) as u32
+    } else {
+        (v + (1i128 << (s - 1))) >> s as u32
+    }
+}
+
+/// `round(a / b)`, ties away from zero (b > 0): the stats unit's mean.
+#[inline]
+pub fn div_round(a: i128, b: i128) -> i128 {
+    if a >= 0 {
+        (a + b / 2) / b
+    } else {
+        -((-a + b / 2) / b)
+    }
+}
+
+/// Host float → fixed: round half to even at `frac_bits`, then fit.
+#[inline]
+pub fn to_fixed(x: f32, frac_bits: u32, reg: &Reg, count: &mut u64) -> i64 {
+    let v = (x as f64 * (1u64 << frac_bits) as f64).round_ties_even();
+    let v = if v.is_finite() { v.clamp(-1e30, 1e30) as i128 } else { 0 };
+    reg.fit(v, count)
+}

@@ -1,0 +1,16 @@
+//! The bit-accurate functional model of the shift-add datapath
+//! (DATAPATH.md §3): fixed-point registers, the stats unit, the threshold
+//! quantizer, the PE product, de-normalization and requantization — the
+//! primitives the cycle model reuses — plus a naive and a fast layer kernel
+//! that agree bit for bit, and the executor that runs whole models.
+pub mod exec;
+pub mod fast;
+pub mod fixed;
+pub mod layer;
+pub mod quantizer;
+pub mod stats;
+
+pub use exec::{HwExec, LayerReport};
+pub use fixed::{OverflowCounts, Reg};
+pub use layer::{HwLayer, LayerRun};
+pub use stats::{channel_norm, ChannelNorm};

@@ -1,0 +1,292 @@
+//! Checkpoint readers (PyTorch `.pt`/`.pth`, `.safetensors`) into one f32
+//! state dict, and the key/shape checker the architecture builders use.
+use super::Conv2d;
+use crate::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// Tensor name → f32 tensor, plus the file it came from (for error messages).
+#[derive(Clone, Debug)]
+pub struct StateDict {
+    pub path: PathBuf,
+    pub tensors: BTreeMap<String, Tensor>,
+}
+
+/// Nesting keys tried, in order, when a `.pt` has no tensors at its top level
+/// (training checkpoints wrap the weights: EDSR/BasicSR/Lightning styles).
+const WRAPPER_KEYS: [&str; 4] = ["state_dict", "model", "params", "params_ema"];
+
+impl StateDict {
+    /// Reads `.pt`/`.pth` or `.safetensors`, chosen by extension.
+    pub fn read(path: &Path) -> Result<Self> {
+        match ext_lower(path).as_deref() {
+            Some("pt") | Some("pth") => Self::read_pt(path),
+            Some("safetensors") => Self::read_safetensors(path),
+            _ => Err(Error::format(path, "unknown checkpoint extension (expected .pt, .pth or .safetensors)")),
+        }
+    }
+
+    /// PyTorch checkpoint (zip or legacy pickle), float tensors converted to f32.
+    pub fn read_pt(path: &Path) -> Result<Self> {
+        // Distinguish "no such file" (Io) from "not a checkpoint" (Format).
+        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        // pytorch-reader parses untrusted pickle bytes; a malformed file must
+        // become Error::Format, not abort the simulator, so any panic inside
+        // the parser is caught here (the reader holds no state we reuse).
+        let guarded = std::panic::catch_unwind(|| read_pt_inner(path));
+        match guarded {
+            Ok(r) => r,
+            Err(_) => Err(Error::format(path, "malformed PyTorch checkpoint (parser panicked)")),
+        }
+    }
+
+    pub fn read_safetensors(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let st = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| Error::format(path, format!("not a valid safetensors file: {e}")))?;
+        let mut tensors = BTreeMap::new();
+        for (name, view) in st.tensors() {
+            use safetensors::Dtype as D;
+            let kind = match view.dtype() {
+                D::F32 => FloatKind::F32,
+                D::F16 => FloatKind::F16,
+                D::BF16 => FloatKind::BF16,
+                D::F64 => FloatKind::F64,
+                other => {
+                    return Err(Error::format(path, format!("tensor `{name}` has dtype {other:?}, expected a float type")))
+                }
+            };
+            // safetensors is little-endian by definition.
+            let data = decode_floats(view.data(), kind, false);
+            tensors.insert(name, Tensor { shape: view.shape().to_vec(), data });
+        }
+        Ok(StateDict { path: path.to_path_buf(), tensors }.strip_module_prefix())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Tensor> {
+        self.tensors.get(key)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.tensors.contains_key(key)
+    }
+
+    /// `nn.DataParallel` saves every key as `module.<key>`; drop that prefix
+    /// when all keys carry it.
+    fn strip_module_prefix(mut self) -> Self {
+        if !self.tensors.is_empty() && self.tensors.keys().all(|k| k.starts_with("module.")) {
+            self.tensors = std::mem::take(&mut self.tensors)
+                .into_iter()
+                .map(|(k, v)| (k["module.".len()..].to_string(), v))
+                .collect();
+        }
+        self
+    }
+}
+
+fn ext_lower(path: &Path) -> Option<String> {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+#[derive(Clone, Copy)]
+enum FloatKind {
+    F32,
+    F16,
+    BF16,
+    F64,
+}
+
+fn read_pt_inner(path: &Path) -> Result<StateDict> {
+    use pytorch_reader::PytorchReader;
+    let fmt = |e: pytorch_reader::PytorchError| Error::format(path, format!("not a readable PyTorch checkpoint: {e}"));
+    let mut reader = PytorchReader::new(path).map_err(fmt)?;
+    if reader.is_empty() {
+        for key in WRAPPER_KEYS {
+            if let Ok(r) = PytorchReader::with_top_level_key(path, key) {
+                if !r.is_empty() {
+                    reader = r;
+                    break;
+                }
+            }
+        }
+    }
+    if reader.is_empty() {
+        return Err(Error::format(
+            path,
+            format!("no tensors at the top level or under any of {WRAPPER_KEYS:?}"),
+        ));
+    }
+    let mut tensors = BTreeMap::new();
+    for (name, t) in reader.tensors() {
+        use pytorch_reader::DType as D;
+        let kind = match t.dtype() {
+            D::F32 => FloatKind::F32,
+            D::F16 => FloatKind::F16,
+            D::BF16 => FloatKind::BF16,
+            D::F64 => FloatKind::F64,
+            other => {
+                // EDSR/RDN state dicts hold only float tensors; an integer
+                // one means this is some other network.
+                return Err(Error::format(path, format!("tensor `{name}` has dtype {other:?}, expected a float type")));
+            }
+        };
+        let bytes = t.read().map_err(|e| Error::format(path, format!("cannot read tensor `{name}`: {e}")))?;
+        if bytes.len() != t.byte_len() {
+            return Err(Error::format(path, format!("tensor `{name}`: {} bytes, expected {}", bytes.len(), t.byte_len())));
+        }
+        // pytorch-reader hands back native-endian bytes.
+        let data = decode_floats(&bytes, kind, cfg!(target_endian = "big"));
+        tensors.insert(name.clone(), Tensor { shape: t.shape().to_vec(), data });
+    }
+    Ok(StateDict { path: path.to_path_buf(), tensors }.strip_module_prefix())
+}
+
+fn decode_floats(bytes: &[u8], kind: FloatKind, big_endian: bool) -> Vec<f32> {
+    let u16s = |b: &[u8]| if big_endian { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) };
+    match kind {
+        FloatKind::F32 => bytes
+            .chunks_exact(4)
+            .map(|b| {
+                let a = [b[0], b[1], b[2], b[3]];
+                if big_endian { f32::from_be_bytes(a) } else { f32::from_le_bytes(a) }
+            })
+            .collect(),
+        FloatKind::F64 => bytes
+            .chunks_exact(8)
+            .map(|b| {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                (if big_endian { f64::from_be_bytes(a) } else { f64::from_le_bytes(a) }) as f32
+            })
+            .collect(),
+        FloatKind::F16 => bytes.chunks_exact(2).map(|b| f16_to_f32(u16s(b))).collect(),
+        FloatKind::BF16 => bytes.chunks_exact(2).map(|b| f32::from_bits((u16s(b) as u32) << 16)).collect(),
+    }
+}
+
+/// IEEE binary16 → f32 (exact: every f16 is representable in f32).
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let man = (h & 0x3ff) as u32;
+    let bits = match (exp, man) {
+        (0, 0) => sign,
+        (0, m) => {
+            // Subnormal: value = m * 2^-24, exact in f32.
+            let v = m as f32 * f32::from_bits(0x3380_0000); // 2^-24
+            return if sign != 0 { -v } else { v };
+        }
+        (0x1f, 0) => sign | 0x7f80_0000,
+        (0x1f, m) => sign | 0x7fc0_0000 | (m << 13),
+        (e, m) => sign | ((e + 127 - 15) << 23) | (m << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Collects every expected tensor of an architecture, then reports ALL
+/// missing keys, ALL wrong shapes and ALL unexpected keys at once.
+pub(crate) struct KeyCheck<'a> {
+    sd: &'a StateDict,
+    want: Vec<(String, Vec<usize>)>,
+}
+
+impl<'a> KeyCheck<'a> {
+    pub fn new(sd: &'a StateDict) -> Self {
+        KeyCheck { sd, want: Vec::new() }
+    }
+
+    /// Expects `{name}.weight` `[out, in, k, k]` and `{name}.bias` `[out]`.
+    pub fn conv(&mut self, name: &str, in_c: usize, out_c: usize, k: usize) {
+        self.want.push((format!("{name}.weight"), vec![out_c, in_c, k, k]));
+        self.want.push((format!("{name}.bias"), vec![out_c]));
+    }
+
+    /// Fails unless every expected key is present with its shape and no other
+    /// key exists except `optional` ones (strict, like `load_state_dict`: an
+    /// extra key means the file is not the architecture we inferred).
+    pub fn finish(&self, arch: &str, optional: &[&str]) -> Result<()> {
+        let path = &self.sd.path;
+        let missing: Vec<&str> =
+            self.want.iter().filter(|(k, _)| !self.sd.contains(k)).map(|(k, _)| k.as_str()).collect();
+        if !missing.is_empty() {
+            return Err(Error::MissingKey { path: path.clone(), keys: format!("{} (for {arch})", missing.join(", ")) });
+        }
+        let wrong: Vec<(String, String, String)> = self
+            .want
+            .iter()
+            .filter_map(|(k, s)| {
+                let got = &self.sd.tensors[k].shape;
+                (got != s).then(|| (k.clone(), format!("{s:?}"), format!("{got:?}")))
+            })
+            .collect();
+        if !wrong.is_empty() {
+            let names: Vec<&str> = wrong.iter().map(|w| w.0.as_str()).collect();
+            let exp: Vec<&str> = wrong.iter().map(|w| w.1.as_str()).collect();
+            let got: Vec<&str> = wrong.iter().map(|w| w.2.as_str()).collect();
+            return Err(Error::shape(
+                format!("{}: {arch} tensor(s) {}", path.display(), names.join(", ")),
+                exp.join(", "),
+                got.join(", "),
+            ));
+        }
+        let known: BTreeSet<&str> = self.want.iter().map(|(k, _)| k.as_str()).chain(optional.iter().copied()).collect();
+        let extra: Vec<&str> = self.sd.tensors.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
+        if !extra.is_empty() {
+            return Err(Error::format(path, format!("unexpected key(s) for {arch}: {}", extra.join(", "))));
+        }
+        Ok(())
+    }
+
+    /// Builds a validated layer from keys already checked by [`finish`].
+    pub fn take_conv(&self, name: &str) -> Result<Conv2d> {
+        let get = |suffix: &str| {
+            let key = format!("{name}.{suffix}");
+            self.sd.tensors.get(&key).ok_or_else(|| Error::MissingKey { path: self.sd.path.clone(), keys: key })
+        };
+        let (w, b) = (get("weight")?, get("bias")?);
+        if w.shape.len() != 4 || w.shape[2] != w.shape[3] {
+            return Err(Error::shape(format!("{name}.weight"), "[out, in, k, k]", format!("{:?}", w.shape)));
+        }
+        Conv2d::new(name, w.shape[1], w.shape[0], w.shape[2], w.data.clone(), b.data.clone())
+    }
+}
+
+/// Dim `i` of tensor `key`, if present with at least that many dims.
+pub(crate) fn dim(sd: &StateDict, key: &str, i: usize) -> Option<usize> {
+    sd.get(key).and_then(|t| t.shape.get(i).copied())
+}
+
+/// Number of consecutive `i = 0, 1, ...` for which `key(i)` is present.
+pub(crate) fn count_consecutive(sd: &StateDict, key: impl Fn(usize) -> String) -> usize {
+    (0..).take_while(|&i| sd.contains(&key(i))).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f16_conversion() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x7bff), 65504.0);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(f16_to_f32(0x3555), 0.333_251_95);
+        assert!(f16_to_f32(0x7c00).is_infinite());
+        assert!(f16_to_f32(0x7e00).is_nan());
+    }
+
+    #[test]
+    fn bf16_and_f64_decode() {
+        let bf = 0x3fc0u16.to_le_bytes(); // 1.5
+        assert_eq!(decode_floats(&bf, FloatKind::BF16, false), vec![1.5]);
+        let d = 0.25f64.to_le_bytes();
+        assert_eq!(decode_floats(&d, FloatKind::F64, false), vec![0.25]);
+    }
+}

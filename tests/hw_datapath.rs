@@ -1,0 +1,163 @@
+//! The bit-accurate datapath: fast kernel == naive reference bit for bit
+//! (random layers, every format and overflow policy, narrow registers),
+//! overflow is reported, and the stats/requant primitives on hand examples.
+use sqsim::config::{DenormFormat, HwConfig, OverflowPolicy};
+use sqsim::dfsq::QuantLayer;
+use sqsim::hw::fixed::{div_round, round_shift};
+use sqsim::hw::{channel_norm, HwLayer, Reg};
+use sqsim::model::Conv2d;
+use sqsim::quant::{quantize_weights, Granularity};
+use sqsim::rng::SplitMix64;
+use sqsim::select::{select, Method, SelectConfig};
+use sqsim::sq::UniversalSet;
+
+struct Problem {
+    layer: QuantLayer,
+    x: Vec<i64>,
+    h: usize,
+    w: usize,
+    post_relu: bool,
+}
+
+fn problem(seed: u64, in_c: usize, out_c: usize, k: usize, h: usize, w: usize, wbits: u32, abits: u32) -> Problem {
+    let mut r = SplitMix64::new(seed);
+    let u = UniversalSet::default();
+    let n = out_c * in_c * k * k;
+    let weight: Vec<f32> = (0..n).map(|_| (r.next_f64() as f32 - 0.45) * 0.2).collect();
+    let bias: Vec<f32> = (0..out_c).map(|_| (r.next_f64() as f32 - 0.5) * 4.0).collect();
+    let conv = Conv2d::new("test.conv", in_c, out_c, k, weight, bias).unwrap();
+    let qw = quantize_weights("test.conv", &conv.weight, out_c, in_c, k, wbits, Granularity::PerOutputChannel).unwrap();
+    let post_relu = seed % 3 == 0;
+    let x: Vec<i64> = (0..in_c * h * w)
+        .map(|i| {
+            let c = (i / (h * w)) as f64;
+            let v = (r.next_f64() - 0.5) * 4000.0 * (1.0 + c) + 300.0 * c;
+            let v = v as i64;
+            if post_relu { v.max(0) } else { v }
+        })
+        .collect();
+    // points from the normalized samples of each channel
+    let points = (0..in_c)
+        .map(|c| {
+            let s: Vec<f32> = (0..400).map(|_| ((r.next_f64() * 2.0 - 1.0).powi(3)) as f32).collect();
+            let cfg = SelectConfig { bits: abits, method: if c % 2 == 0 { Method::KMeans } else { Method::Optimal }, ..Default::default() };
+            select(&s, &u, &cfg, c as u64).unwrap().points
+        })
+        .collect();
+    let deq_conv = Conv2d { weight: qw.dequantize(), ..conv };
+    Problem { layer: QuantLayer { qweights: qw, deq_conv, points }, x, h, w, post_relu }
+}
+
+impl Problem {
+    fn check(&self, cfg: &HwConfig) -> (u64, Vec<i64>) {
+        let u = UniversalSet::default();
+        let l = HwLayer::prepare(&self.layer, &u, cfg).unwrap();
+        let a = l.run_reference(&self.x, self.h, self.w, self.post_relu).unwrap();
+        let b = l.run_fast(&self.x, self.h, self.w, self.post_relu).unwrap();
+        assert_eq!(a.norms, b.norms);
+        assert!(a.out == b.out, "fast != reference for {:?}", cfg.datapath);
+        assert_eq!(a.overflow, b.overflow);
+        (a.overflow.total(), a.out)
+    }
+}
+
+fn cfg_with(f: impl Fn(&mut HwConfig)) -> HwConfig {
+    let mut c = HwConfig::default();
+    f(&mut c);
+    c.validate().unwrap();
+    c
+}
+
+#[test]
+fn fast_equals_reference_on_random_layers_default_config() {
+    for (seed, (ic, oc, k, h, w)) in [(4, 5, 3, 7, 9), (3, 2, 1, 5, 4), (2, 3, 3, 1, 1), (3, 4, 3, 1, 6), (6, 3, 3, 6, 1), (1, 1, 5, 8, 8)]
+        .into_iter()
+        .enumerate()
+    {
+        for (wb, ab) in [(4, 4), (8, 8), (3, 3), (6, 2)] {
+            let p = problem(seed as u64, ic, oc, k, h, w, wb, ab);
+            let (ovf, _) = p.check(&HwConfig::default());
+            assert_eq!(ovf, 0, "default config must not overflow on a benign layer");
+        }
+    }
+}
+
+#[test]
+fn fast_equals_reference_for_every_format_width_and_policy() {
+    let p = problem(11, 4, 4, 3, 6, 7, 4, 4);
+    for fmt in [DenormFormat::Full, DenormFormat::Mantissa, DenormFormat::Pow2] {
+        for pol in [OverflowPolicy::Saturate, OverflowPolicy::Wrap] {
+            for (tap, acc, act) in [(24, 48, 24), (12, 48, 24), (24, 20, 24), (24, 48, 12), (10, 16, 10)] {
+                for fb in [10, 12, 7, 3] {
+                    for mant in [3, 8] {
+                        let c = cfg_with(|c| {
+                            c.denorm.format = fmt;
+                            c.denorm.max_mant_bits = mant;
+                            c.denorm.mean_mant_bits = mant + 1;
+                            c.datapath.overflow = pol;
+                            c.datapath.tap_sum_bits = tap;
+                            c.datapath.denorm_acc_bits = acc;
+                            c.datapath.act_bits = act;
+                            c.datapath.pe_frac_bits = fb;
+                        });
+                        p.check(&c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn narrow_accumulators_report_overflow() {
+    let p = problem(5, 4, 3, 3, 6, 6, 8, 4);
+    let (clean, _) = p.check(&HwConfig::default());
+    assert_eq!(clean, 0);
+    for (field, tap, acc, act) in [("tap", 8, 48, 24), ("acc", 24, 14, 24), ("act", 24, 48, 6)] {
+        for pol in [OverflowPolicy::Saturate, OverflowPolicy::Wrap] {
+            let c = cfg_with(|c| {
+                c.datapath.tap_sum_bits = tap;
+                c.datapath.denorm_acc_bits = acc;
+                c.datapath.act_bits = act;
+                c.datapath.act_frac_bits = 4.min(act - 1);
+                c.datapath.overflow = pol;
+            });
+            let (n, _) = p.check(&c);
+            assert!(n > 0, "{field} narrowed to overflow but nothing was counted");
+        }
+    }
+}
+
+#[test]
+fn registers_saturate_and_wrap_as_specified() {
+    let mut n = 0u64;
+    let s = Reg::new(8, OverflowPolicy::Saturate);
+    assert_eq!((s.fit(127, &mut n), s.fit(128, &mut n), s.fit(-129, &mut n), s.fit(-128, &mut n)), (127, 127, -128, -128));
+    assert_eq!(n, 2);
+    let w = Reg::new(8, OverflowPolicy::Wrap);
+    assert_eq!((w.fit(128, &mut n), w.fit(-129, &mut n), w.fit(300, &mut n)), (-128, 127, 44));
+    assert_eq!(n, 5);
+    // rounding: half away from -inf on the shift, away from zero on the mean
+    assert_eq!((round_shift(5, 1), round_shift(-5, 1), round_shift(-6, 2), round_shift(3, -2)), (3, -2, -1, 12));
+    assert_eq!((div_round(5, 2), div_round(-5, 2), div_round(7, 3), div_round(-7, 3)), (3, -3, 2, -2));
+}
+
+#[test]
+fn stats_unit_hand_examples() {
+    use sqsim::config::DenormConfig;
+    let full = DenormConfig { format: DenormFormat::Full, ..Default::default() };
+    // mean of [10, 20, 33] = 21; spread = max(33-21, 21-10) = 12
+    let n = channel_norm(&[10, 20, 33], false, &full);
+    assert_eq!((n.mu_hat(), n.m_hat()), (21, 12));
+    // mantissa 3 bits: M' = 1000 for mu = 0 (post-ReLU) -> e = 7, ceil(1000/128) = 8 > 7 -> e = 8: ceil(1000/256) = 4
+    let m3 = DenormConfig { format: DenormFormat::Mantissa, max_mant_bits: 3, mean_mant_bits: 4 };
+    let n = channel_norm(&[0, 1000, 500], true, &m3);
+    assert_eq!((n.m_mant, n.exp, n.mu_mant), (4, 8, 0));
+    assert!(n.m_hat() >= 1000);
+    // pow2: M' = 1000 -> 1024
+    let p2 = DenormConfig { format: DenormFormat::Pow2, max_mant_bits: 8, mean_mant_bits: 8 };
+    assert_eq!(channel_norm(&[0, 1000], true, &p2).m_hat(), 1024);
+    // a mean too big for its mantissa raises the shared exponent: mu = 5000, 4-bit signed mantissa
+    let n = channel_norm(&[4990, 5010], false, &m3);
+    assert!(n.mu_mant >= -8 && n.mu_mant < 8 && n.m_hat() >= (5010 - n.mu_hat()).max(n.mu_hat() - 4990));
+}
