@@ -4,9 +4,10 @@
 //! One pass over the channel gives Σx, min x and max x. μ = round(Σx / n).
 //! The format then picks the smallest shared exponent e ≥ 0 such that
 //! μ̂ = round(μ / 2^e)·2^e fits a `mean_mant_bits` signed mantissa and
-//! M̂ ≥ M' = max(max x − μ̂, μ̂ − min x) fits the M̂ format: an
-//! `max_mant_bits` unsigned mantissa rounded *up* (M̂ = ⌈M'/2^e⌉·2^e, so no
-//! sample ever normalizes beyond ±1), or a power of two (M̂ = 2^e ≥ M').
+//! M' = max(max x − μ̂, μ̂ − min x) fits the M̂ format: a `max_mant_bits`
+//! unsigned mantissa rounded to nearest (M̂ = round(M'/2^e)·2^e; a sample that
+//! normalizes slightly beyond ±1 still snaps to the outermost point, so
+//! rounding up would only bias M̂), or a power of two (M̂ = 2^e ≥ M').
 use super::fixed::div_round;
 use crate::config::{DenormConfig, DenormFormat};
 use serde::Serialize;
@@ -60,7 +61,7 @@ pub fn channel_norm(plane: &[i64], post_relu: bool, cfg: &DenormConfig) -> Chann
                         }
                     }
                     _ => {
-                        let m_mant = (m + (1i64 << e) - 1) >> e; // ceil
+                        let m_mant = ((m + (1i64 << e >> 1)) >> e).max((m > 0) as i64); // nearest, ties up
                         if m_mant < 1i64 << cfg.max_mant_bits {
                             return ChannelNorm { m_mant, mu_mant, exp: e };
                         }

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Golden output of the DFSQ float reference (fake-quant) on the real
+edsr_x2 and a real image crop, from an independent numpy implementation.
+
+Semantics (DATAPATH.md §1): every residual-block conv is quantized; weights
+per output channel (asymmetric, zero point, f32, round half to even);
+activations per channel: mu = mean (f64 accumulation, rounded to f32; 0 for
+post-ReLU inputs), M = max|x - mu|, xn = (x - mu)/(M + 1e-8), nearest point
+(argmin, first = lower on ties), a = q*(M + 1e-8) + mu; zero padding after
+de-quantization; the conv itself in float64.
+
+Layer probes: for three quantized layers the script also saves that
+layer's input and output (probe_*.bin), so the reference can be checked
+layer by layer with no cascade of float-rounding differences.
+
+Point sets are fixed inputs here (seeded random subsets of the universal
+set, which this script enumerates itself), so the test checks the reference,
+not calibration.  Writes: dfsq_edsr_x2_in.bin / _out.bin (float32 CHW),
+dfsq_edsr_x2.json (points per layer, shapes).
+Run from the repo root:  python3 tests/golden/dfsq/gen_dfsq.py
+"""
+import itertools, json, os, sys
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "float"))
+from gen_float import conv2d, relu, pixel_shuffle, read_pt, image_crop, MEAN, MODELS  # noqa: E402
+
+f32 = np.float32
+
+
+def universal_set():
+    words = [[2.0 ** -2, 2.0 ** -(i + 2), 2.0 ** -(i + 6), 0.0] for i in range(1, 5)]
+    vals = {sum(c) for c in itertools.product(*words)}
+    return sorted(vals | {-v for v in vals})
+
+
+def wquant(w, bits):
+    o = w.shape[0]
+    g = w.reshape(o, -1).astype(f32)
+    out = np.empty_like(g)
+    half = 2 ** (bits - 1)
+    for i in range(o):
+        lo, hi = g[i].min(), g[i].max()
+        d = f32((hi - lo) / f32(2 ** bits - 1)) if hi > lo else (f32(abs(lo)) if lo != 0 else f32(1))
+        zp = int(np.round(f32(lo / d))) + half
+        q = np.clip(np.round((g[i] / d).astype(f32)).astype(np.int64) - zp, -half, half - 1)
+        out[i] = ((q + zp).astype(f32) * d).astype(f32)
+    return out.reshape(w.shape)
+
+
+def aquant(x, post_relu, points):
+    x = x.astype(f32)
+    y = np.empty_like(x)
+    for c in range(x.shape[0]):
+        p = x[c]
+        mu = f32(0) if post_relu else f32(p.astype(np.float64).mean())
+        d = f32(f32(np.max(np.abs(p - mu))) + f32(1e-8))
+        xn = ((p - mu) / d).astype(f32).astype(np.float64)
+        pts = np.array(points[c])
+        idx = np.argmin(np.abs(xn[..., None] - pts), axis=-1)
+        y[c] = (pts[idx].astype(f32) * d + mu).astype(f32)
+    return y.astype(np.float64)
+
+
+def main():
+    rng = np.random.default_rng(7)
+    U = universal_set()
+    assert len(U) == 377
+    nz = [v for v in U if v != 0.0]
+    sd = read_pt(os.path.join(MODELS, "edsr_x2.pt"))
+    bits = 4
+    n = 0
+    while f"body.{n}.body.0.weight" in sd:
+        n += 1
+    layers = {}
+    for i in range(n):
+        for j in (0, 2):
+            cin = sd[f"body.{i}.body.{j}.weight"].shape[1]
+            layers[f"body.{i}.body.{j}"] = [sorted([0.0] + list(rng.choice(nz, 2 ** bits - 1, replace=False)))
+                                            for _ in range(cin)]
+    x = image_crop(120, 180, 24)
+    c = lambda key, v, w=None: conv2d(v, sd[key + ".weight"] if w is None else w, sd[key + ".bias"])
+    probe = ("body.0.body.0", "body.0.body.2", "body.15.body.0")
+    probes = []
+
+    def q(key, v, post):
+        out = c(key, aquant(v, post, layers[key]), wquant(sd[key + ".weight"], bits))
+        if key in probe:  # layer-level golden: this layer's own input and output
+            tag = key.replace(".", "_")
+            v.astype("<f4").tofile(os.path.join(HERE, f"probe_{tag}_in.bin"))
+            out.astype("<f4").tofile(os.path.join(HERE, f"probe_{tag}_out.bin"))
+            probes.append({"layer": key, "post_relu": post, "shape": list(v.shape), "tag": tag})
+        return out
+
+    h = c("head.0", x - 255 * MEAN[:, None, None])
+    r = h
+    for i in range(n):
+        t = q(f"body.{i}.body.2", relu(q(f"body.{i}.body.0", r, False)), True)
+        r = r + t
+    r = c(f"body.{n}", r) + h
+    r = pixel_shuffle(c("tail.0.0", r), 2)
+    y = c("tail.1", r) + 255 * MEAN[:, None, None]
+    x.astype("<f4").tofile(os.path.join(HERE, "dfsq_edsr_x2_in.bin"))
+    y.astype("<f4").tofile(os.path.join(HERE, "dfsq_edsr_x2_out.bin"))
+    with open(os.path.join(HERE, "dfsq_edsr_x2.json"), "w") as f:
+        json.dump({"generator": "tests/golden/dfsq/gen_dfsq.py", "model": "edsr_x2", "wbits": bits, "abits": bits,
+                   "in_shape": list(x.shape), "out_shape": list(y.shape), "probes": probes, "layers": layers}, f)
+    print("out range", y.min(), y.max())
+
+
+if __name__ == "__main__":
+    main()
