@@ -15,7 +15,9 @@ pub mod quant;
 pub mod rng;
 pub mod select;
 pub mod sq;
+pub mod sweep;
 pub mod tensor;
+pub mod vectors;
 
 pub use error::{Error, Result};
 pub use tensor::Feature;

@@ -2,9 +2,12 @@
 mod calibrate_cmd;
 mod common;
 mod fmt;
+mod merge_cmd;
 mod run_cmd;
 mod select_cmd;
+mod sweep_cmd;
 mod uset_cmd;
+mod vectors_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +28,12 @@ enum Cmd {
     Calibrate(calibrate_cmd::Args),
     /// Super-resolve datasets with FP, DFSQ-float (and hardware) and score them.
     Run(run_cmd::Args),
+    /// Sweep datapath number formats: PSNR gap vs the float reference and cost.
+    Sweep(sweep_cmd::Args),
+    /// Merge sharded sweep CSVs into the single-run result.
+    Merge(merge_cmd::Args),
+    /// Write RTL test vectors ($readmemh hex + CSV + manifest) from a real layer.
+    Vectors(vectors_cmd::Args),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -40,5 +49,8 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Select(a) => select_cmd::run(a),
         Cmd::Calibrate(a) => calibrate_cmd::run(a),
         Cmd::Run(a) => run_cmd::run(a),
+        Cmd::Sweep(a) => sweep_cmd::run(a),
+        Cmd::Merge(a) => merge_cmd::run(a),
+        Cmd::Vectors(a) => vectors_cmd::run(a),
     }
 }

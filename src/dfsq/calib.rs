@@ -128,7 +128,9 @@ pub fn select_all(
 
 impl Calibration {
     pub fn save(&self, path: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::format(path, e.to_string()))?;
+        // compact: an 8-bit calibration is 32 layers × 64 channels × 256 points
+        let mut json = serde_json::to_vec(self).map_err(|e| Error::format(path, e.to_string()))?;
+        json.push(b'\n');
         crate::io_util::atomic_write(path, &json)
     }
 
