@@ -2,6 +2,7 @@
 //! super-resolution datapath. Layering (data flows one way):
 //! `sq`, `config` → `select`, `quant` → `model`, `float` → `dfsq` → `hw` → cycle/cost/vectors → CLI.
 pub mod config;
+pub mod cycle;
 pub mod dfsq;
 pub mod error;
 pub mod eval;
@@ -10,6 +11,7 @@ pub mod hw;
 pub mod image;
 pub mod io_util;
 pub mod model;
+pub mod paper;
 pub mod paths;
 pub mod quant;
 pub mod rng;

@@ -1,6 +1,8 @@
 //! Argument parsing and output formatting for every subcommand.
+mod accuracy_cmd;
 mod calibrate_cmd;
 mod common;
+mod cost_cmd;
 mod fmt;
 mod merge_cmd;
 mod run_cmd;
@@ -28,6 +30,10 @@ enum Cmd {
     Calibrate(calibrate_cmd::Args),
     /// Super-resolve datasets with FP, DFSQ-float (and hardware) and score them.
     Run(run_cmd::Args),
+    /// FP and DFSQ-float accuracy over several bit-widths and methods (paper-style table).
+    Accuracy(accuracy_cmd::Args),
+    /// Cycles, stalls, traffic, energy and area of a model on the MAC array vs an int-multiplier array.
+    Cost(cost_cmd::Args),
     /// Sweep datapath number formats: PSNR gap vs the float reference and cost.
     Sweep(sweep_cmd::Args),
     /// Merge sharded sweep CSVs into the single-run result.
@@ -49,6 +55,8 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Select(a) => select_cmd::run(a),
         Cmd::Calibrate(a) => calibrate_cmd::run(a),
         Cmd::Run(a) => run_cmd::run(a),
+        Cmd::Accuracy(a) => accuracy_cmd::run(a),
+        Cmd::Cost(a) => cost_cmd::run(a),
         Cmd::Sweep(a) => sweep_cmd::run(a),
         Cmd::Merge(a) => merge_cmd::run(a),
         Cmd::Vectors(a) => vectors_cmd::run(a),

@@ -18,6 +18,8 @@ use crate::Result;
 use rayon::prelude::*;
 
 const BAND_ROWS: usize = 16;
+/// Output channels computed together by the exact kernel.
+const BLOCK_O: usize = 4;
 
 /// Which taps are inside the image along one axis, per coordinate: the
 /// coordinate's mask id and the distinct masks (bit t = tap t inside).
@@ -114,16 +116,27 @@ impl HwLayer {
                     let mut acc = vec![0f64; rows * w];
                     let mut ovf = OverflowCounts::default();
                     let g = Geom { k, h, w, hw, y0, rows, in_c: self.in_c };
-                    for o in 0..self.out_c {
-                        let wo = &w32[o * self.in_c * kk..(o + 1) * self.in_c * kk];
-                        acc_band(&g, &sf, wo, &mhat, &zero_row, &mut acc);
-                        for r in 0..rows {
-                            let ri = row_id[y0 + r];
-                            for xx in 0..w {
-                                let a = acc[r * w + xx] as i64 + mu_tab[(o * nr + ri) * nc + col_id[xx]] as i64;
-                                out[(o * rows + r) * w + xx] = self.requantize(o, a, &act, &mut ovf.act_out);
+                    // four output channels per pass share every activation load
+                    let mut accs = [acc.clone(), acc.clone(), acc.clone(), acc];
+                    let mut o0 = 0;
+                    while o0 < self.out_c {
+                        let n = (self.out_c - o0).min(BLOCK_O);
+                        let wos: [&[f32]; BLOCK_O] = std::array::from_fn(|j| {
+                            let o = o0 + j.min(n - 1);
+                            &w32[o * self.in_c * kk..(o + 1) * self.in_c * kk]
+                        });
+                        acc_band(&g, &sf, wos, &mhat, &zero_row, &mut accs);
+                        for (j, acc) in accs.iter().enumerate().take(n) {
+                            let o = o0 + j;
+                            for r in 0..rows {
+                                let ri = row_id[y0 + r];
+                                for xx in 0..w {
+                                    let a = acc[r * w + xx] as i64 + mu_tab[(o * nr + ri) * nc + col_id[xx]] as i64;
+                                    out[(o * rows + r) * w + xx] = self.requantize(o, a, &act, &mut ovf.act_out);
+                                }
                             }
                         }
+                        o0 += n;
                     }
                     return (out, ovf);
                 }
@@ -250,13 +263,15 @@ struct Geom {
     in_c: usize,
 }
 
-/// acc[r][x] = Σ_c (Σ_taps w·s)·M̂_c for one output channel over a band, in
-/// f32 (tap sums) and f64 (accumulator). Only called when static bounds
-/// prove every tap sum is an integer below 2^24 and every accumulator value
-/// one below 2^53: then each float operation is exact, no register can
+/// acc_j[r][x] = Σ_c (Σ_taps w_j·s)·M̂_c for BLOCK_O output channels over a
+/// band, in f32 (tap sums) and f64 (accumulators). Only called when static
+/// bounds prove every tap sum is an integer below 2^24 and every accumulator
+/// value one below 2^53: then each float operation is exact, no register can
 /// overflow, and the result equals the integer reference bit for bit.
 /// Out-of-image taps read a zero row or are skipped (0, as in the reference).
-fn acc_band(g: &Geom, s: &[f32], wo: &[f32], mhat: &[f64], zero: &[f32], acc: &mut [f64]) {
+type Accs = [Vec<f64>; BLOCK_O];
+
+fn acc_band(g: &Geom, s: &[f32], wo: [&[f32]; BLOCK_O], mhat: &[f64], zero: &[f32], acc: &mut Accs) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
@@ -270,28 +285,32 @@ fn acc_band(g: &Geom, s: &[f32], wo: &[f32], mhat: &[f64], zero: &[f32], acc: &m
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn acc_band_avx2(g: &Geom, s: &[f32], wo: &[f32], mhat: &[f64], zero: &[f32], acc: &mut [f64]) {
+unsafe fn acc_band_avx2(g: &Geom, s: &[f32], wo: [&[f32]; BLOCK_O], mhat: &[f64], zero: &[f32], acc: &mut Accs) {
     acc_band_generic(g, s, wo, mhat, zero, acc)
 }
 
 #[inline(always)]
-fn acc_band_generic(g: &Geom, s: &[f32], wo: &[f32], mhat: &[f64], zero: &[f32], acc: &mut [f64]) {
+fn acc_band_generic(g: &Geom, s: &[f32], wo: [&[f32]; BLOCK_O], mhat: &[f64], zero: &[f32], acc: &mut Accs) {
     let w = g.w;
-    acc.iter_mut().for_each(|a| *a = 0.0);
+    for a in acc.iter_mut() {
+        a.iter_mut().for_each(|v| *v = 0.0);
+    }
     for c in 0..g.in_c {
         let m = mhat[c];
         let plane = &s[c * g.hw..(c + 1) * g.hw];
         if g.k == 1 {
-            let wm = wo[c] as f64 * m;
-            for r in 0..g.rows {
-                let row = &plane[(g.y0 + r) * w..(g.y0 + r + 1) * w];
-                for (a, &sv) in acc[r * w..(r + 1) * w].iter_mut().zip(row) {
-                    *a += wm * sv as f64;
+            for (j, a) in acc.iter_mut().enumerate() {
+                let wm = wo[j][c] as f64 * m;
+                for r in 0..g.rows {
+                    let row = &plane[(g.y0 + r) * w..(g.y0 + r + 1) * w];
+                    for (av, &sv) in a[r * w..(r + 1) * w].iter_mut().zip(row) {
+                        *av += wm * sv as f64;
+                    }
                 }
             }
             continue;
         }
-        let wk = &wo[c * 9..c * 9 + 9];
+        let wk: [[f32; 9]; BLOCK_O] = std::array::from_fn(|j| std::array::from_fn(|t| wo[j][c * 9 + t]));
         for r in 0..g.rows {
             let y = g.y0 + r;
             let row = |ky: usize| -> &[f32] {
@@ -303,25 +322,47 @@ fn acc_band_generic(g: &Geom, s: &[f32], wo: &[f32], mhat: &[f64], zero: &[f32],
                 }
             };
             let (r0, r1, r2) = (row(0), row(1), row(2));
-            let ar = &mut acc[r * w..(r + 1) * w];
-            let tap = |x: usize, kx: usize| wk[kx] * r0[x] + wk[3 + kx] * r1[x] + wk[6 + kx] * r2[x];
-            if w == 1 {
-                ar[0] += tap(0, 1) as f64 * m;
+            for (j, a) in acc.iter_mut().enumerate() {
+                let wk = &wk[j];
+                let ar = &mut a[r * w..(r + 1) * w];
+                // plain mul/add (no mul_add): fine out of line, and exact either way
+                let tap = |x: usize, kx: usize| wk[kx] * r0[x] + wk[3 + kx] * r1[x] + wk[6 + kx] * r2[x];
+                if w == 1 {
+                    ar[0] += tap(0, 1) as f64 * m;
+                    continue;
+                }
+                ar[0] += (tap(0, 1) + tap(1, 2)) as f64 * m;
+                ar[w - 1] += (tap(w - 2, 0) + tap(w - 1, 1)) as f64 * m;
+            }
+            if w < 3 {
                 continue;
             }
-            ar[0] += (tap(0, 1) + tap(1, 2)) as f64 * m;
-            ar[w - 1] += (tap(w - 2, 0) + tap(w - 1, 1)) as f64 * m;
             let n = w - 2;
-            // nine equal-length views so the loop has no bounds checks and vectorizes
+            // equal-length views so the loop has no bounds checks and vectorizes
             let (l0, c0, q0) = (&r0[..n], &r0[1..n + 1], &r0[2..n + 2]);
             let (l1, c1, q1) = (&r1[..n], &r1[1..n + 1], &r1[2..n + 2]);
             let (l2, c2, q2) = (&r2[..n], &r2[1..n + 1], &r2[2..n + 2]);
-            let out = &mut ar[1..n + 1];
-            let [k0, k1, k2, k3, k4, k5, k6, k7, k8] = [wk[0], wk[1], wk[2], wk[3], wk[4], wk[5], wk[6], wk[7], wk[8]];
+            let [a0, a1, a2, a3] = acc;
+            let (o0, o1, o2, o3) = (
+                &mut a0[r * w + 1..r * w + 1 + n],
+                &mut a1[r * w + 1..r * w + 1 + n],
+                &mut a2[r * w + 1..r * w + 1 + n],
+                &mut a3[r * w + 1..r * w + 1 + n],
+            );
+            // a macro, not a closure: closures do not inherit `target_feature`,
+            // and an out-of-line mul_add would be a libm call
+            macro_rules! dot {
+                ($k:expr, $i:expr) => {{
+                    let (k, i) = ($k, $i);
+                    k[0].mul_add(l0[i], k[1].mul_add(c0[i], k[2].mul_add(q0[i], k[3].mul_add(l1[i],
+                        k[4].mul_add(c1[i], k[5].mul_add(q1[i], k[6].mul_add(l2[i], k[7].mul_add(c2[i], k[8] * q2[i]))))))))
+                }};
+            }
             for i in 0..n {
-                let p = k0.mul_add(l0[i], k1.mul_add(c0[i], k2.mul_add(q0[i], k3.mul_add(l1[i],
-                    k4.mul_add(c1[i], k5.mul_add(q1[i], k6.mul_add(l2[i], k7.mul_add(c2[i], k8 * q2[i]))))))));
-                out[i] = (p as f64).mul_add(m, out[i]);
+                o0[i] = (dot!(&wk[0], i) as f64).mul_add(m, o0[i]);
+                o1[i] = (dot!(&wk[1], i) as f64).mul_add(m, o1[i]);
+                o2[i] = (dot!(&wk[2], i) as f64).mul_add(m, o2[i]);
+                o3[i] = (dot!(&wk[3], i) as f64).mul_add(m, o3[i]);
             }
         }
     }

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Replays sqsim RTL vectors through the reference RTL on Icarus Verilog and
+# Verilator and fails on any mismatch.
+#
+#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|all]
+#                 [--rtl RTL_DIR] [DIR]
+#
+# DIR is searched for vector sets (directories holding manifest.json, e.g.
+# vectors/pe, vectors/narrow_wrap/denorm); default: the committed vectors/.
+# --rtl replaces hw/rtl (to check that mutated RTL fails).
+# Per vector set and simulator it builds the testbench with the
+# parameters in params.txt, runs it, and requires: exit status 0, the
+# "RESULT PASS" marker, no MISMATCH line, and the signature the testbench
+# computed over the DUT's outputs equal to the manifest's expect_signature.
+# With Verilator it also lints the RTL (-Wall) at those parameters.
+# Exit status: 0 when everything passed, 1 on any failure, 2 on bad usage.
+set -uo pipefail
+
+HW="$(cd "$(dirname "$0")" && pwd)"
+SIM=both
+UNIT=all
+DIR=""
+RTL=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sim) SIM="${2:-}"; shift 2 ;;
+    --unit) UNIT="${2:-}"; shift 2 ;;
+    --rtl) RTL="${2:-}"; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -*) echo "run_rtl.sh: unknown option $1" >&2; exit 2 ;;
+    *) DIR="$1"; shift ;;
+  esac
+done
+DIR="${DIR:-$HW/../vectors}"
+RTL="${RTL:-$HW/rtl}"
+case "$SIM" in icarus|verilator|both) ;; *) echo "run_rtl.sh: --sim must be icarus, verilator or both" >&2; exit 2 ;; esac
+
+# unit -> testbench top and RTL source
+tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; *) return 1 ;; esac; }
+rtl_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; *) return 1 ;; esac; }
+
+# every vector set under DIR, in a fixed order
+UNIT_DIRS=()
+while IFS= read -r m; do UNIT_DIRS+=("$(dirname "$m")"); done < <(find "$DIR" -name manifest.json 2>/dev/null | LC_ALL=C sort)
+if [ ${#UNIT_DIRS[@]} -eq 0 ]; then
+  echo "run_rtl.sh: no manifest.json under $DIR" >&2
+  exit 2
+fi
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "run_rtl.sh: $1 not found on PATH" >&2; exit 2; }; }
+[ "$SIM" != verilator ] && need iverilog && need vvp
+[ "$SIM" != icarus ] && need verilator
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/run_rtl.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+FAILS=0
+RUNS=0
+
+fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+
+# check_run SIM UNIT VDIR LOG SIGFILE RC
+check_run() {
+  local sim=$1 unit=$2 vdir=$3 log=$4 sigf=$5 rc=$6 want got
+  want="$(sed -n 's/.*"expect_signature": *"\([0-9a-f]*\)".*/\1/p' "$vdir/manifest.json")"
+  got="$(sed -n 's/.*signature \([0-9a-f]*\).*/\1/p' "$sigf" 2>/dev/null)"
+  if [ "$rc" -ne 0 ]; then fail "$sim $unit: exit status $rc"; tail -5 "$log"; return; fi
+  if ! grep -q '^RESULT PASS' "$log" || grep -q 'MISMATCH' "$log"; then
+    fail "$sim $unit: $(grep -m1 '^RESULT' "$log" || echo 'no RESULT line')"; grep -m5 MISMATCH "$log"; return
+  fi
+  if [ -z "$want" ] || [ "$got" != "$want" ]; then
+    fail "$sim $unit: signature ${got:-none} != manifest ${want:-none}"; return
+  fi
+  echo "PASS $sim $unit: $(cat "$sigf")"
+}
+
+for vdir in "${UNIT_DIRS[@]}"; do
+  unit="$(sed -n 's/.*"unit": *"\([a-z]*\)".*/\1/p' "$vdir/manifest.json" | head -1)"
+  [ "$UNIT" != all ] && [ "$UNIT" != "$unit" ] && continue
+  tb="$(tb_of "$unit")" || { fail "$vdir: unknown unit '$unit'"; continue; }
+  name="${vdir#"$DIR"}"; name="${name#/}"; name="${name:-$unit}"
+  rtl="$(rtl_of "$unit")"
+  for f in stim.hex expect.hex params.txt; do
+    [ -f "$vdir/$f" ] || { fail "$unit: $vdir/$f missing"; continue 2; }
+  done
+  # params.txt: NAME=VALUE lines -> -P / -G overrides
+  IP=(); VP=()
+  while IFS='=' read -r k v; do
+    [ -n "$k" ] || continue
+    case "$k$v" in *[!A-Za-z0-9_-]*) fail "$unit: bad params.txt line '$k=$v'"; continue 2 ;; esac
+    IP+=("-P$tb.$k=$v"); VP+=("-G$k=$v")
+  done < "$vdir/params.txt"
+  # the DUT takes the unit's own parameters only (not NVEC/STIM_W/EXP_W)
+  LP=()
+  for g in "${VP[@]}"; do case "$g" in -GNVEC=*|-GSTIM_W=*|-GEXP_W=*) ;; *) LP+=("$g") ;; esac; done
+  plus=(+stim="$vdir/stim.hex" +expect="$vdir/expect.hex")
+  if [ "$SIM" != verilator ]; then
+    RUNS=$((RUNS + 1))
+    out="$WORK/$RUNS.$unit.icarus"
+    if iverilog -g2005 -Wall -I "$HW/tb" "${IP[@]}" -s "$tb" -o "$out.vvp" \
+         "$HW/tb/$tb.v" "$RTL/$rtl.v" > "$out.build.log" 2>&1; then
+      vvp -n "$out.vvp" "${plus[@]}" +sig="$out.sig" > "$out.log" 2>&1
+      check_run icarus "$name" "$vdir" "$out.log" "$out.sig" $?
+    else
+      fail "icarus $unit: build failed"; tail -20 "$out.build.log"
+    fi
+  fi
+  if [ "$SIM" != icarus ]; then
+    RUNS=$((RUNS + 1))
+    out="$WORK/$RUNS.$unit.verilator"
+    if ! verilator --lint-only -Wall "${LP[@]}" --top-module "$rtl" "$RTL/$rtl.v" > "$out.lint.log" 2>&1; then
+      fail "verilator $unit: lint -Wall"; head -20 "$out.lint.log"
+    fi
+    if verilator --binary -j 0 -Wno-fatal -I"$HW/tb" "${VP[@]}" --top-module "$tb" -Mdir "$out.obj" \
+         -o "$tb" "$HW/tb/$tb.v" "$RTL/$rtl.v" > "$out.build.log" 2>&1; then
+      "$out.obj/$tb" "${plus[@]}" +sig="$out.sig" > "$out.log" 2>&1
+      check_run verilator "$name" "$vdir" "$out.log" "$out.sig" $?
+    else
+      fail "verilator $unit: build failed"; tail -20 "$out.build.log"
+    fi
+  fi
+done
+
+if [ "$RUNS" -eq 0 ]; then echo "run_rtl.sh: nothing ran (unit filter '$UNIT')" >&2; exit 2; fi
+if [ "$FAILS" -ne 0 ]; then echo "run_rtl.sh: $FAILS of $RUNS runs FAILED"; exit 1; fi
+echo "run_rtl.sh: all $RUNS runs passed"

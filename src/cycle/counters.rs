@@ -1,0 +1,126 @@
+//! What one layer run on the array costs in cycles, operations and bits
+//! moved. Both cycle modes fill the same struct; tests assert equality of
+//! every field.
+use serde::Serialize;
+
+/// Cycles in which no new element entered the array, by cause.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stalls {
+    /// Waiting for the stats pass over the whole input (μ̂, M̂ needed before
+    /// the first code can be made).
+    pub stats: u64,
+    /// Waiting for a DRAM read (codes of a block, weights).
+    pub dram_read: u64,
+    /// WS: waiting for the next pass's weights to be written into the PEs.
+    pub weight_load: u64,
+    /// OS: buffer bandwidth spaces steps apart.
+    pub buffer_bw: u64,
+    /// OS: one de-normalization unit per column takes one P per cycle; a
+    /// channel with fewer taps than rows has to wait for it.
+    pub denorm_bound: u64,
+    /// After the last issue: the skewed wavefront and the de-normalization
+    /// pipeline empty out.
+    pub drain: u64,
+    /// After the last output: outputs still being written to DRAM.
+    pub dram_write: u64,
+}
+
+impl Stalls {
+    pub fn total(&self) -> u64 {
+        self.stats + self.dram_read + self.weight_load + self.buffer_bw + self.denorm_bound + self.drain + self.dram_write
+    }
+    pub fn add(&mut self, o: &Stalls) {
+        self.stats += o.stats;
+        self.dram_read += o.dram_read;
+        self.weight_load += o.weight_load;
+        self.buffer_bw += o.buffer_bw;
+        self.denorm_bound += o.denorm_bound;
+        self.drain += o.drain;
+        self.dram_write += o.dram_write;
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub cycles: u64,
+    /// Cycles in which an element (WS: a pixel, OS: a step) entered the array.
+    pub issue_cycles: u64,
+    pub stalls: Stalls,
+    /// Useful PE operations (shift-add products; border taps are skipped).
+    pub macs: u64,
+    /// De-normalization multiplies M̂_c·P, one per (o, c, pixel).
+    pub denorm_mults: u64,
+    /// Outputs requantized (one μ add, one Δ multiply, one bias add each).
+    pub outputs: u64,
+    /// Quantizer threshold comparisons (levels − 1 per activation quantized).
+    pub comparisons: u64,
+    /// Activations through the stats unit (one add, two compares each).
+    pub stats_values: u64,
+    /// Per-image set-up: thresholds t_j·M̂ and μ-table entries μ̂_c·Σw.
+    pub threshold_mults: u64,
+    pub mu_table_mults: u64,
+    pub weight_buf_read_bits: u64,
+    pub weight_buf_write_bits: u64,
+    pub act_buf_read_bits: u64,
+    pub act_buf_write_bits: u64,
+    pub psum_read_bits: u64,
+    pub psum_write_bits: u64,
+    pub dram_read_bits: u64,
+    pub dram_write_bits: u64,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters) {
+        self.cycles += o.cycles;
+        self.issue_cycles += o.issue_cycles;
+        self.stalls.add(&o.stalls);
+        self.macs += o.macs;
+        self.denorm_mults += o.denorm_mults;
+        self.outputs += o.outputs;
+        self.comparisons += o.comparisons;
+        self.stats_values += o.stats_values;
+        self.threshold_mults += o.threshold_mults;
+        self.mu_table_mults += o.mu_table_mults;
+        self.weight_buf_read_bits += o.weight_buf_read_bits;
+        self.weight_buf_write_bits += o.weight_buf_write_bits;
+        self.act_buf_read_bits += o.act_buf_read_bits;
+        self.act_buf_write_bits += o.act_buf_write_bits;
+        self.psum_read_bits += o.psum_read_bits;
+        self.psum_write_bits += o.psum_write_bits;
+        self.dram_read_bits += o.dram_read_bits;
+        self.dram_write_bits += o.dram_write_bits;
+    }
+
+    /// Useful PE operations over PE-cycles available.
+    pub fn utilization(&self, pes: usize) -> f64 {
+        if self.cycles == 0 {
+            return 0.0;
+        }
+        self.macs as f64 / (self.cycles as f64 * pes as f64)
+    }
+}
+
+/// Which tiles a run covers and whether the memory system (stats pass, DMA,
+/// output writes, per-image set-up) is modeled. `memory` needs every tile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunScope {
+    /// Tile indices in schedule order; `None` = all.
+    pub tiles: Option<Vec<usize>>,
+    pub memory: bool,
+}
+
+impl RunScope {
+    pub fn whole_layer() -> Self {
+        RunScope { tiles: None, memory: true }
+    }
+    /// The first `n` tiles, standalone (codes and weights already on chip).
+    pub fn first_tiles(n: usize) -> Self {
+        RunScope { tiles: Some((0..n).collect()), memory: false }
+    }
+    pub fn tile_list(&self, n_tiles: usize) -> Vec<usize> {
+        match &self.tiles {
+            None => (0..n_tiles).collect(),
+            Some(v) => v.iter().copied().filter(|&t| t < n_tiles).collect(),
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Whole networks on the cycle model: layer shapes of a model at an image
+//! size, the per-layer cost report (timing mode), and an executor that runs
+//! the functional datapath and additionally steps tiles of every layer,
+//! counting any stepped output that differs.
+use super::cost::{Area, CostTable, Design, Energy, Widths};
+use super::counters::{Counters, RunScope};
+use super::plan::{LayerShape, Plan};
+use super::{step_layer, timing};
+use crate::config::HwConfig;
+use crate::hw::HwExec;
+use crate::model::{ConvExec, Conv2d, FloatExec, Model, QuantSite};
+use crate::quant::{quantize_weights, Granularity};
+use crate::sq::WordSets;
+use crate::{Error, Feature, Result};
+use serde::Serialize;
+use std::sync::Mutex;
+
+const PROBE: usize = 8;
+
+/// Records each quantized conv's input size on a small probe image.
+struct SizeProbe(Mutex<Vec<(usize, usize)>>);
+
+impl ConvExec for SizeProbe {
+    fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
+        let mut v = self.0.lock().map_err(|_| Error::arg("size probe", "poisoned lock"))?;
+        if v.len() <= site.index {
+            v.resize(site.index + 1, (0, 0));
+        }
+        v[site.index] = (x.h, x.w);
+        drop(v);
+        FloatExec.quant_conv(conv, site, x)
+    }
+}
+
+/// Input size of every quantized conv when the model runs on an `h`×`w` LR
+/// image (found on an 8×8 probe: each layer's size must scale with the input).
+pub fn layer_sizes(model: &Model, h: usize, w: usize) -> Result<Vec<(usize, usize)>> {
+    if h == 0 || w == 0 {
+        return Err(Error::arg("image size", format!("{w}x{h} is empty")));
+    }
+    let probe = SizeProbe(Mutex::new(Vec::new()));
+    model.forward(&Feature::zeros(3, PROBE, PROBE), &probe)?;
+    let sizes = probe.0.into_inner().map_err(|_| Error::arg("size probe", "poisoned lock"))?;
+    sizes
+        .into_iter()
+        .map(|(ph, pw)| {
+            if ph % PROBE != 0 || pw % PROBE != 0 {
+                return Err(Error::arg("model", format!("{}: a quantized layer runs at {ph}x{pw} on an {PROBE}x{PROBE} input", model.name)));
+            }
+            Ok((h * ph / PROBE, w * pw / PROBE))
+        })
+        .collect()
+}
+
+/// Shapes of every quantized conv at `wbits`/`abits` on an `h`×`w` input.
+/// The weight width is the one the datapath would use (config or measured w = q + zp).
+pub fn network_shapes(model: &Model, wbits: u32, abits: u32, words: &WordSets, cfg: &HwConfig, h: usize, w: usize) -> Result<Vec<LayerShape>> {
+    let sizes = layer_sizes(model, h, w)?;
+    model
+        .quant_layers()
+        .into_iter()
+        .zip(sizes)
+        .map(|((conv, _), (lh, lw))| {
+            let qw = quantize_weights(&conv.name, &conv.weight, conv.out_c, conv.in_c, conv.k, wbits, Granularity::PerOutputChannel)?;
+            let fixed = cfg.datapath.weight_bits;
+            Ok(LayerShape {
+                name: conv.name.clone(),
+                in_c: conv.in_c,
+                out_c: conv.out_c,
+                k: conv.k,
+                h: lh,
+                w: lw,
+                weight_bits: if fixed != 0 { fixed } else { qw.int_bits() },
+                code_bits: words.code_bits(),
+                n_words: words.words.len(),
+                uset_frac_bits: words.exact_frac_bits(),
+                levels: 1 << abits,
+            })
+        })
+        .collect()
+}
+
+/// One layer's cost on the array.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerCost {
+    pub name: String,
+    pub in_c: usize,
+    pub out_c: usize,
+    pub k: usize,
+    pub h: usize,
+    pub w: usize,
+    pub counters: Counters,
+    pub utilization: f64,
+    /// De-normalization multiplies per useful MAC (≈ 1/k² inside, 1 for 1×1).
+    pub denorm_per_mac: f64,
+    pub energy_pj: Energy,
+    pub baseline_energy_pj: Energy,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkCost {
+    pub hw_config: String,
+    pub rows: usize,
+    pub cols: usize,
+    pub clock_mhz: f64,
+    pub widths: Widths,
+    pub design: Design,
+    pub layers: Vec<LayerCost>,
+    pub total: Counters,
+    pub utilization: f64,
+    pub time_us: f64,
+    pub energy_pj: Energy,
+    pub baseline_energy_pj: Energy,
+    pub area_um2: Area,
+    pub baseline_area_um2: Area,
+}
+
+/// Widest datapath the layers need.
+pub fn widths(shapes: &[LayerShape], words: &WordSets) -> Widths {
+    Widths {
+        weight_bits: shapes.iter().map(|s| s.weight_bits).max().unwrap_or(1),
+        code_bits: words.code_bits(),
+        n_words: words.words.len() as u32,
+        word_choices: words.words.iter().map(|w| w.choices.len() as u32).max().unwrap_or(1),
+        uset_frac_bits: words.exact_frac_bits(),
+        levels: shapes.iter().map(|s| s.levels as u32).max().unwrap_or(2),
+    }
+}
+
+/// Timing-mode cost of every layer (whole layers, memory system included).
+pub fn network_cost(shapes: &[LayerShape], words: &WordSets, cfg: &HwConfig, table: &CostTable) -> Result<NetworkCost> {
+    cfg.validate()?;
+    let wd = widths(shapes, words);
+    let design = Design::new(cfg, &wd, table);
+    let pes = cfg.array.rows * cfg.array.cols;
+    let layers: Vec<LayerCost> = shapes
+        .iter()
+        .map(|s| {
+            let plan = Plan::new(s, cfg)?;
+            let c = timing(&plan, &RunScope::whole_layer())?;
+            Ok(layer_cost(s, c, &design, pes))
+        })
+        .collect::<Result<_>>()?;
+    Ok(summarize(cfg, wd, design, layers))
+}
+
+pub fn layer_cost(s: &LayerShape, c: Counters, design: &Design, pes: usize) -> LayerCost {
+    LayerCost {
+        name: s.name.clone(),
+        in_c: s.in_c,
+        out_c: s.out_c,
+        k: s.k,
+        h: s.h,
+        w: s.w,
+        utilization: c.utilization(pes),
+        denorm_per_mac: c.denorm_mults as f64 / c.macs.max(1) as f64,
+        energy_pj: design.energy(&c, false),
+        baseline_energy_pj: design.energy(&c, true),
+        counters: c,
+    }
+}
+
+pub fn summarize(cfg: &HwConfig, widths: Widths, design: Design, layers: Vec<LayerCost>) -> NetworkCost {
+    let mut total = Counters::default();
+    let (mut e, mut b) = (Energy::default(), Energy::default());
+    for l in &layers {
+        total.add(&l.counters);
+        e.add(&l.energy_pj);
+        b.add(&l.baseline_energy_pj);
+    }
+    let a = &cfg.array;
+    NetworkCost {
+        hw_config: cfg.name.clone(),
+        rows: a.rows,
+        cols: a.cols,
+        clock_mhz: a.clock_mhz,
+        widths,
+        utilization: total.utilization(a.rows * a.cols),
+        time_us: total.cycles as f64 / a.clock_mhz,
+        area_um2: design.area(false),
+        baseline_area_um2: design.area(true),
+        design,
+        layers,
+        total,
+        energy_pj: e,
+        baseline_energy_pj: b,
+    }
+}
+
+/// Per-layer totals of a [`CycleCheckExec`].
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CheckReport {
+    /// Stepped outputs compared with the functional model, and how many differed.
+    pub stepped_outputs: u64,
+    pub mismatches: u64,
+    /// Timing-mode counters of every call (whole layers).
+    pub counters: Vec<Counters>,
+    pub shapes: Vec<Option<LayerShape>>,
+}
+
+/// Runs every quantized conv on the functional datapath (through `hw`) and
+/// steps its first `steps` tiles on the cycle model, comparing outputs.
+pub struct CycleCheckExec<'a> {
+    pub hw: &'a HwExec<'a>,
+    pub words: WordSets,
+    pub abits: u32,
+    pub steps: usize,
+    report: Mutex<CheckReport>,
+}
+
+impl<'a> CycleCheckExec<'a> {
+    pub fn new(hw: &'a HwExec<'a>, words: WordSets, abits: u32, steps: usize) -> Self {
+        let n = hw.layers.len();
+        let report = CheckReport { counters: vec![Counters::default(); n], shapes: vec![None; n], ..Default::default() };
+        CycleCheckExec { hw, words, abits, steps, report: Mutex::new(report) }
+    }
+    pub fn report(&self) -> CheckReport {
+        self.report.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl ConvExec for CycleCheckExec<'_> {
+    fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
+        let y = self.hw.quant_conv(conv, site, x)?;
+        let l = &self.hw.layers[site.index];
+        let shape = LayerShape::of(l, &self.words, self.abits, x.h, x.w);
+        let plan = Plan::new(&shape, &l.cfg)?;
+        let counters = timing(&plan, &RunScope::whole_layer())?;
+        let (mut n, mut bad) = (0u64, 0u64);
+        if self.steps > 0 {
+            let mut ovf = 0;
+            let xf = self.hw.to_fixed(x, &mut ovf);
+            let run = step_layer(l, &plan, &xf, x.h, x.w, site.post_relu, &RunScope::first_tiles(self.steps), 0)?;
+            let scale = (1u64 << l.cfg.datapath.act_frac_bits) as f64;
+            for (v, &f) in run.out.iter().zip(&y.data) {
+                if let Some(v) = v {
+                    n += 1;
+                    bad += u64::from((f as f64 * scale).round() as i64 != *v);
+                }
+            }
+        }
+        let mut r = self.report.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
+        r.stepped_outputs += n;
+        r.mismatches += bad;
+        r.counters[site.index].add(&counters);
+        r.shapes[site.index] = Some(shape);
+        Ok(y)
+    }
+}
+
+impl CheckReport {
+    /// The cost report of every call so far (sizes: the last call's).
+    pub fn network_cost(&self, cfg: &HwConfig, words: &WordSets, table: &CostTable) -> NetworkCost {
+        let shapes: Vec<LayerShape> = self.shapes.iter().flatten().cloned().collect();
+        let wd = widths(&shapes, words);
+        let design = Design::new(cfg, &wd, table);
+        let pes = cfg.array.rows * cfg.array.cols;
+        let layers = self.shapes.iter().zip(&self.counters).filter_map(|(s, c)| s.as_ref().map(|s| layer_cost(s, *c, &design, pes))).collect();
+        summarize(cfg, wd, design, layers)
+    }
+}

@@ -1,0 +1,378 @@
+//! The static schedule of one quantized conv on the MAC array: layer shape,
+//! spatial blocks, output-channel groups, tiles, passes and DMA jobs. Both
+//! cycle modes (stepped and timing) walk this same loop nest; neither reads
+//! times from here — when things happen is decided by each mode on its own.
+//!
+//! Loop nest (hw/ARRAY.md):
+//! * weights resident (the layer fits the weight buffer): blocks outer,
+//!   output-channel groups inner — codes come from DRAM once;
+//! * otherwise: groups outer, blocks inner — each group's weights come from
+//!   DRAM once into one half of the weight buffer, codes once per group.
+//!
+//! Within a tile (WS: one block × one group; OS: R pixels of a block × one
+//! group) there is one pass per input channel, in channel order.
+use crate::config::{Dataflow, HwConfig};
+use crate::hw::HwLayer;
+use crate::sq::WordSets;
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// What the cycle model needs to know about a quantized conv.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LayerShape {
+    pub name: String,
+    pub in_c: usize,
+    pub out_c: usize,
+    pub k: usize,
+    /// Input (= output) spatial size.
+    pub h: usize,
+    pub w: usize,
+    /// Width of the weight register w = q + zp (signed).
+    pub weight_bits: u32,
+    /// SQ code width and the number of words (shifters per PE).
+    pub code_bits: u32,
+    pub n_words: usize,
+    /// F: exact fractional bits of the universal set (baseline operand = F + 2 bits).
+    pub uset_frac_bits: u32,
+    /// Quantization levels per channel (2^abits): the comparator bank has levels − 1.
+    pub levels: usize,
+}
+
+impl LayerShape {
+    /// The shape of a prepared datapath layer on an `h`×`w` input.
+    pub fn of(layer: &HwLayer, words: &WordSets, abits: u32, h: usize, w: usize) -> Self {
+        let wb = if layer.cfg.datapath.weight_bits != 0 { layer.cfg.datapath.weight_bits } else { layer.weight_bits };
+        LayerShape {
+            name: layer.name.clone(),
+            in_c: layer.in_c,
+            out_c: layer.out_c,
+            k: layer.k,
+            h,
+            w,
+            weight_bits: wb,
+            code_bits: words.code_bits(),
+            n_words: words.words.len(),
+            uset_frac_bits: words.exact_frac_bits(),
+            levels: 1usize << abits.min(16),
+        }
+    }
+
+    pub fn macs(&self) -> u64 {
+        // useful products only: border taps are skipped
+        let ry: u64 = (0..self.h).map(|y| inside_1d(self.h, self.k, y) as u64).sum();
+        let rx: u64 = (0..self.w).map(|x| inside_1d(self.w, self.k, x) as u64).sum();
+        ry * rx * (self.in_c * self.out_c) as u64
+    }
+}
+
+/// Number of taps t in 0..k whose source i + t − k/2 lies in 0..n.
+#[inline]
+pub fn inside_1d(n: usize, k: usize, i: usize) -> usize {
+    let p = (k / 2) as isize;
+    (0..k as isize).filter(|t| (0..n as isize).contains(&(i as isize + t - p))).count()
+}
+
+/// An output rectangle whose input codes (with halo) fit one act-buffer half.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Block {
+    pub y0: usize,
+    pub x0: usize,
+    pub bh: usize,
+    pub bw: usize,
+}
+
+impl Block {
+    pub fn pixels(&self) -> usize {
+        self.bh * self.bw
+    }
+    /// The halo rectangle clipped to the image: (y0, y1, x0, x1), exclusive ends.
+    pub fn halo(&self, k: usize, h: usize, w: usize) -> (usize, usize, usize, usize) {
+        let p = k / 2;
+        (self.y0.saturating_sub(p), (self.y0 + self.bh + p).min(h), self.x0.saturating_sub(p), (self.x0 + self.bw + p).min(w))
+    }
+    pub fn halo_len(&self, k: usize, h: usize, w: usize) -> usize {
+        let (a, b, c, d) = self.halo(k, h, w);
+        (b - a) * (d - c)
+    }
+}
+
+/// One tile: the unit whose accumulators live in the psum buffer together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Tile {
+    pub block: usize,
+    pub group: usize,
+    /// First pixel (block raster index) and pixel count: WS the whole block,
+    /// OS up to `rows` pixels.
+    pub pix0: usize,
+    pub npix: usize,
+    /// Active columns (output channels of this group).
+    pub ca: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum JobKind {
+    /// Whole input through the stats unit (μ̂, M̂ of every channel).
+    Stats,
+    /// Weights into the weight buffer: every group (resident) or one.
+    Weights { group: Option<usize> },
+    /// Activations of a block (halo, clipped) through the quantizer into
+    /// act-buffer half `seq % 2` (`seq` counts act loads in schedule order).
+    Acts { block: usize, seq: usize },
+}
+
+/// One DRAM read, served in list order by the read channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Job {
+    pub kind: JobKind,
+    pub bits: u64,
+    /// The buffer half this job fills is free once this tile's last pass has
+    /// issued its last element.
+    pub release_tile: Option<usize>,
+    /// The first tile that needs the data.
+    pub needed_by: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub shape: LayerShape,
+    pub dataflow: Dataflow,
+    pub rows: usize,
+    pub cols: usize,
+    pub acc_bits: u32,
+    pub act_bits: u32,
+    pub blocks: Vec<Block>,
+    pub groups: usize,
+    pub resident: bool,
+    pub tiles: Vec<Tile>,
+    /// Act-load sequence number of each tile (which act-buffer fill it reads).
+    pub tile_seq: Vec<usize>,
+    /// Per tile: taps inside the image summed over its pixels; per block:
+    /// codes the WS window generator reads in one pass (both cached).
+    pub tile_taps: Vec<u64>,
+    pub block_window_reads: Vec<u64>,
+    pub jobs: Vec<Job>,
+    /// WS: cycles to write one PE row of weights (bus beats).
+    pub weight_row_beats: u64,
+    /// OS: cycles per step (buffer bandwidth for a row of codes and a row of weights).
+    pub step_cycles: u64,
+    /// DRAM bandwidth in thousandths of a byte per cycle (integer: both modes agree exactly).
+    pub dram_milli_bytes: u64,
+}
+
+/// Pipeline depth of the de-normalization unit: a P entering it in cycle X
+/// leaves as an output in cycle X + 3 (term, accumulate, μ, requantize).
+pub const DENORM_STAGES: u64 = 4;
+
+pub fn ceil_div(a: u64, b: u64) -> u64 {
+    a.div_ceil(b.max(1))
+}
+
+impl Plan {
+    pub fn new(shape: &LayerShape, cfg: &HwConfig) -> Result<Self> {
+        let a = &cfg.array;
+        let s = shape;
+        let kk = s.k * s.k;
+        if s.in_c == 0 || s.out_c == 0 || s.k == 0 || s.h == 0 || s.w == 0 {
+            return Err(Error::shape(format!("{} layer", s.name), "non-empty in_c, out_c, k, h, w", format!("{s:?}")));
+        }
+        let (rows, cols) = (a.rows, a.cols);
+        let acc_bits = cfg.datapath.denorm_acc_bits;
+        let bus_bits = (a.buffer_bytes_per_cycle * 8) as u64;
+        let psum_bits = (a.psum_buffer_bytes * 8) as u64;
+        if a.dataflow == Dataflow::WeightStationary && rows < kk {
+            return Err(Error::config(
+                "array.rows",
+                format!("{rows} rows cannot hold the {kk} taps of layer {} (weight-stationary maps one tap per row)", s.name),
+            ));
+        }
+        if a.dataflow == Dataflow::OutputStationary && (rows * cols) as u64 * acc_bits as u64 > psum_bits {
+            return Err(Error::config("array.psum_buffer_bytes", format!("too small for {rows}×{cols} accumulators")));
+        }
+        let (bh, bw) = block_dims(s, cfg)?;
+        let mut blocks = Vec::new();
+        for y0 in (0..s.h).step_by(bh) {
+            for x0 in (0..s.w).step_by(bw) {
+                blocks.push(Block { y0, x0, bh: bh.min(s.h - y0), bw: bw.min(s.w - x0) });
+            }
+        }
+        let groups = s.out_c.div_ceil(cols);
+        let ca = |g: usize| cols.min(s.out_c - g * cols);
+        let wbuf_bits = (a.weight_buffer_bytes * 8) as u64;
+        let layer_w_bits = (s.out_c * s.in_c * kk) as u64 * s.weight_bits as u64;
+        let resident = layer_w_bits <= wbuf_bits;
+        let group_w_bits = |g: usize| (ca(g) * s.in_c * kk) as u64 * s.weight_bits as u64;
+        if !resident && 2 * group_w_bits(0) > wbuf_bits {
+            return Err(Error::config(
+                "array.weight_buffer_bytes",
+                format!("layer {} needs {} bytes for two output-channel groups of weights", s.name, (2 * group_w_bits(0)).div_ceil(8)),
+            ));
+        }
+        // tiles in schedule order, with the act-buffer "sequence" they belong to
+        let mut tiles = Vec::new();
+        let mut seq_of_tile = Vec::new();
+        let order: Vec<(usize, usize)> = if resident {
+            (0..blocks.len()).flat_map(|b| (0..groups).map(move |g| (b, g))).collect()
+        } else {
+            (0..groups).flat_map(|g| (0..blocks.len()).map(move |b| (b, g))).collect()
+        };
+        for (i, &(b, g)) in order.iter().enumerate() {
+            let n = blocks[b].pixels();
+            let step = if a.dataflow == Dataflow::WeightStationary { n } else { rows };
+            for pix0 in (0..n).step_by(step) {
+                tiles.push(Tile { block: b, group: g, pix0, npix: step.min(n - pix0), ca: ca(g) });
+                seq_of_tile.push(if resident { b } else { i });
+            }
+        }
+        // DMA jobs, in channel order
+        let act_bits = cfg.datapath.act_bits;
+        let first_tile = |pred: &dyn Fn(usize) -> bool| (0..tiles.len()).find(|&t| pred(t)).unwrap_or(0);
+        let last_tile = |pred: &dyn Fn(usize) -> bool| (0..tiles.len()).rev().find(|&t| pred(t));
+        let act_job = |seq: usize, b: usize| Job {
+            kind: JobKind::Acts { block: b, seq },
+            bits: (s.in_c * blocks[b].halo_len(s.k, s.h, s.w)) as u64 * act_bits as u64,
+            release_tile: if seq >= 2 { last_tile(&|t| seq_of_tile[t] == seq - 2) } else { None },
+            needed_by: first_tile(&|t| seq_of_tile[t] == seq),
+        };
+        let mut jobs = vec![Job { kind: JobKind::Stats, bits: (s.in_c * s.h * s.w) as u64 * act_bits as u64, release_tile: None, needed_by: 0 }];
+        if resident {
+            jobs.push(Job { kind: JobKind::Weights { group: None }, bits: layer_w_bits, release_tile: None, needed_by: 0 });
+            for b in 0..blocks.len() {
+                jobs.push(act_job(b, b));
+            }
+        } else {
+            for g in 0..groups {
+                jobs.push(Job {
+                    kind: JobKind::Weights { group: Some(g) },
+                    bits: group_w_bits(g),
+                    release_tile: if g >= 2 { last_tile(&|t| tiles[t].group == g - 2) } else { None },
+                    needed_by: first_tile(&|t| tiles[t].group == g),
+                });
+                for b in 0..blocks.len() {
+                    jobs.push(act_job(g * blocks.len() + b, b));
+                }
+            }
+        }
+        let weight_row_beats = ceil_div(cols as u64 * s.weight_bits as u64, bus_bits).max(1);
+        let step_cycles = ceil_div(cols as u64 * s.weight_bits as u64, bus_bits)
+            .max(ceil_div(rows as u64 * s.code_bits as u64, bus_bits))
+            .max(1);
+        let dram_milli_bytes = ((a.dram_bytes_per_cycle * 1000.0).round() as u64).max(1);
+        let mut plan = Plan {
+            shape: s.clone(),
+            dataflow: a.dataflow,
+            rows,
+            cols,
+            acc_bits,
+            act_bits,
+            blocks,
+            groups,
+            resident,
+            tiles,
+            tile_seq: seq_of_tile,
+            tile_taps: Vec::new(),
+            block_window_reads: Vec::new(),
+            jobs,
+            weight_row_beats,
+            step_cycles,
+            dram_milli_bytes,
+        };
+        plan.tile_taps = plan.tiles.iter().map(|t| plan.count_tile_taps(t)).collect();
+        plan.block_window_reads = (0..plan.blocks.len()).map(|b| plan.count_window_reads(b)).collect();
+        Ok(plan)
+    }
+
+    /// Cycles one DRAM transfer of `bits` occupies its channel.
+    pub fn dram_cycles(&self, bits: u64) -> u64 {
+        ceil_div(bits * 1000, 8 * self.dram_milli_bytes).max(1)
+    }
+
+    /// Output channel of column `col` in group `g`.
+    pub fn out_channel(&self, g: usize, col: usize) -> usize {
+        g * self.cols + col
+    }
+
+    /// (y, x) of pixel `i` (block raster order) of block `b`.
+    pub fn pixel_yx(&self, b: usize, i: usize) -> (usize, usize) {
+        let bl = &self.blocks[b];
+        (bl.y0 + i / bl.bw, bl.x0 + i % bl.bw)
+    }
+
+    /// Taps inside the image for the pixels of a tile (useful products per channel and column).
+    fn count_tile_taps(&self, t: &Tile) -> u64 {
+        let s = &self.shape;
+        (t.pix0..t.pix0 + t.npix)
+            .map(|i| {
+                let (y, x) = self.pixel_yx(t.block, i);
+                (inside_1d(s.h, s.k, y) * inside_1d(s.w, s.k, x)) as u64
+            })
+            .sum()
+    }
+
+    /// Codes the WS window generator reads for one pass over a block: each
+    /// output row reads its window's in-image columns once (sliding window).
+    fn count_window_reads(&self, b: usize) -> u64 {
+        let s = &self.shape;
+        let bl = &self.blocks[b];
+        let (_, _, hx0, hx1) = bl.halo(s.k, s.h, s.w);
+        (bl.y0..bl.y0 + bl.bh).map(|y| (inside_1d(s.h, s.k, y) * (hx1 - hx0)) as u64).sum()
+    }
+}
+
+/// Largest block: whole rows when a full-width row fits, else part of a row.
+fn block_dims(s: &LayerShape, cfg: &HwConfig) -> Result<(usize, usize)> {
+    let a = &cfg.array;
+    let p = s.k / 2;
+    let half_bits = (a.act_buffer_bytes * 8 / 2) as u64;
+    let psum_bits = (a.psum_buffer_bytes * 8) as u64;
+    let acc = cfg.datapath.denorm_acc_bits as u64;
+    let ws = a.dataflow == Dataflow::WeightStationary;
+    let fits = |bh: usize, bw: usize| {
+        let codes = (s.in_c * (bh + 2 * p) * (bw + 2 * p)) as u64 * s.code_bits as u64;
+        codes <= half_bits && (!ws || (bh * bw * a.cols) as u64 * acc <= psum_bits)
+    };
+    let largest = |n: usize, f: &dyn Fn(usize) -> bool| {
+        // f is monotone: true up to some size
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if f(mid) {
+                lo = mid
+            } else {
+                hi = mid - 1
+            }
+        }
+        lo
+    };
+    if fits(1, s.w) {
+        Ok((largest(s.h, &|bh| fits(bh, s.w)), s.w))
+    } else {
+        let bw = largest(s.w, &|bw| fits(1, bw));
+        if bw == 0 {
+            return Err(Error::config(
+                "array.act_buffer_bytes",
+                format!("half the act buffer cannot hold one pixel's codes with halo for layer {} ({} channels)", s.name, s.in_c),
+            ));
+        }
+        Ok((1, bw))
+    }
+}
+
+/// Distinct masks of inside taps along one axis of length `n` (μ-table rows).
+pub fn n_masks(n: usize, k: usize) -> usize {
+    let p = (k / 2) as isize;
+    let mut seen: Vec<u64> = Vec::new();
+    for i in 0..n {
+        let m = (0..k).fold(0u64, |m, t| {
+            let s = i as isize + t as isize - p;
+            if (0..n as isize).contains(&s) {
+                m | 1 << t
+            } else {
+                m
+            }
+        });
+        if !seen.contains(&m) {
+            seen.push(m);
+        }
+    }
+    seen.len()
+}
