@@ -9,8 +9,15 @@ use sqsim::cycle::Counters;
 use sqsim::hw::HwLayer;
 use sqsim::sq::UniversalSet;
 
-const SHAPES: [(usize, usize, usize, usize, usize); 7] =
-    [(3, 5, 3, 5, 6), (2, 3, 1, 4, 3), (2, 17, 3, 1, 1), (1, 2, 3, 2, 7), (4, 3, 1, 1, 5), (3, 20, 3, 3, 3), (6, 9, 3, 7, 4)];
+const SHAPES: [(usize, usize, usize, usize, usize); 7] = [
+    (3, 5, 3, 5, 6),
+    (2, 3, 1, 4, 3),
+    (2, 17, 3, 1, 1),
+    (1, 2, 3, 2, 7),
+    (4, 3, 1, 1, 5),
+    (3, 20, 3, 3, 3),
+    (6, 9, 3, 7, 4),
+];
 
 fn arrays() -> Vec<(&'static str, HwConfig)> {
     let small_mem = |c: &mut HwConfig| {
@@ -23,17 +30,23 @@ fn arrays() -> Vec<(&'static str, HwConfig)> {
     vec![
         ("ws 9x16", cfg_with(|_| {})),
         ("ws 9x4", cfg_with(|c| c.array.cols = 4)),
-        ("ws 11x3 small", cfg_with(|c| {
-            c.array.rows = 11;
-            c.array.cols = 3;
-            small_mem(c)
-        })),
+        (
+            "ws 11x3 small",
+            cfg_with(|c| {
+                c.array.rows = 11;
+                c.array.cols = 3;
+                small_mem(c)
+            }),
+        ),
         ("os 9x16", cfg_with(os(9, 16))),
         ("os 4x3", cfg_with(os(4, 3))),
-        ("os 12x5 small", cfg_with(|c| {
-            os(12, 5)(c);
-            small_mem(c)
-        })),
+        (
+            "os 12x5 small",
+            cfg_with(|c| {
+                os(12, 5)(c);
+                small_mem(c)
+            }),
+        ),
     ]
 }
 
@@ -54,7 +67,15 @@ fn stepped_equals_functional_and_timing_on_random_layers() {
     }
     // the configurations above must exercise every stall cause
     let s = seen.stalls;
-    for (cause, n) in [("stats", s.stats), ("dram_read", s.dram_read), ("weight_load", s.weight_load), ("buffer_bw", s.buffer_bw), ("denorm_bound", s.denorm_bound), ("drain", s.drain), ("dram_write", s.dram_write)] {
+    for (cause, n) in [
+        ("stats", s.stats),
+        ("dram_read", s.dram_read),
+        ("weight_load", s.weight_load),
+        ("buffer_bw", s.buffer_bw),
+        ("denorm_bound", s.denorm_bound),
+        ("drain", s.drain),
+        ("dram_write", s.dram_write),
+    ] {
         assert!(n > 0, "no test exercised stall cause {cause}: {s:?}");
     }
 }
@@ -82,4 +103,36 @@ fn stepped_equals_functional_with_narrow_overflowing_registers() {
         }
     }
     assert!(total > 0, "narrow registers must overflow somewhere");
+}
+
+/// The per-tile closed forms of hw/ARRAY.md, written out here, against stepping.
+#[test]
+fn standalone_tile_cycles_follow_the_documented_closed_forms() {
+    use sqsim::config::Dataflow;
+    use sqsim::cycle::{step_layer, LayerShape, Plan, RunScope};
+    let u = UniversalSet::default();
+    let p = problem(9, 5, 16, 3, 5, 6, 4, 4);
+    for cfg in [
+        cfg_with(|_| {}),
+        cfg_with(|c| c.array.cols = 4),
+        cfg_with(|c| c.array.rows = 12),
+        cfg_with(os(9, 16)),
+        cfg_with(os(12, 5)),
+        cfg_with(os(4, 16)),
+    ] {
+        let l = HwLayer::prepare(&p.layer, &u, &cfg).unwrap();
+        let plan = Plan::new(&LayerShape::of(&l, &u.words, 4, p.h, p.w), &cfg).unwrap();
+        let t = plan.tiles[0];
+        let run = step_layer(&l, &plan, &p.x, p.h, p.w, p.post_relu, &RunScope::first_tiles(1), 0).unwrap();
+        let (r, c, kk, ic) = (cfg.array.rows as u64, cfg.array.cols as u64, 9u64, 5u64);
+        let (n, ca) = (t.npix as u64, t.ca as u64);
+        let expect = match cfg.array.dataflow {
+            Dataflow::WeightStationary => {
+                assert!(n >= kk.max(c - 1 + kk - 1), "closed form needs N large enough");
+                kk + ic * n + (r - 1) + (ca - 1) + 4
+            }
+            Dataflow::OutputStationary => (ic - 1) * kk.max(r) + (kk - 1) + (n - 1) + (ca - 1) + 5,
+        };
+        assert_eq!(run.counters.cycles, expect, "{:?}", cfg.array);
+    }
 }

@@ -53,7 +53,10 @@ struct Report<'a> {
 
 fn parse_size(s: &str) -> anyhow::Result<(usize, usize)> {
     let (w, h) = s.split_once(['x', 'X']).with_context(|| format!("--size {s}: expected WxH, e.g. 128x96"))?;
-    let (w, h): (usize, usize) = (w.trim().parse().with_context(|| format!("--size {s}: bad width"))?, h.trim().parse().with_context(|| format!("--size {s}: bad height"))?);
+    let (w, h): (usize, usize) = (
+        w.trim().parse().with_context(|| format!("--size {s}: bad width"))?,
+        h.trim().parse().with_context(|| format!("--size {s}: bad height"))?,
+    );
     if w == 0 || h == 0 || w > 16384 || h > 16384 {
         bail!("--size {s}: each side must be in 1..=16384");
     }
@@ -89,8 +92,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-const HEADER: [&str; 14] =
-    ["layer", "k", "in_c", "out_c", "h", "w", "cycles", "util", "stall_cycles", "macs", "denorm_mults", "dram_kb", "energy_uj", "baseline_uj"];
+const HEADER: [&str; 14] = [
+    "layer",
+    "k",
+    "in_c",
+    "out_c",
+    "h",
+    "w",
+    "cycles",
+    "util",
+    "stall_cycles",
+    "macs",
+    "denorm_mults",
+    "dram_kb",
+    "energy_uj",
+    "baseline_uj",
+];
 
 fn rows(c: &NetworkCost) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = c
@@ -144,7 +161,13 @@ fn print_table(model: &str, bits: u32, w: usize, h: usize, c: &NetworkCost) {
     print!("{}", fmt::table(&HEADER, &rows(c)));
     let t = &c.total;
     let s = &t.stalls;
-    println!("\ncycles {} ({:.1} µs at {} MHz), PE utilization {:.1} %", t.cycles, c.time_us, c.clock_mhz, 100.0 * c.utilization);
+    println!(
+        "\ncycles {} ({:.1} µs at {} MHz), PE utilization {:.1} %",
+        t.cycles,
+        c.time_us,
+        c.clock_mhz,
+        100.0 * c.utilization
+    );
     println!(
         "stalls: stats {} | dram_read {} | weight_load {} | buffer_bw {} | denorm_bound {} | drain {} | dram_write {}",
         s.stats, s.dram_read, s.weight_load, s.buffer_bw, s.denorm_bound, s.drain, s.dram_write
@@ -197,6 +220,12 @@ fn print_table(model: &str, bits: u32, w: usize, h: usize, c: &NetworkCost) {
         100.0 * e.denorm / arith.max(1e-30),
         100.0 * e.denorm / e.total.max(1e-30),
         100.0 * a.denorm_units / (a.total - a.sram).max(1e-30)
+    );
+    println!(
+        "  + per-channel accumulators in the psum buffer ({}-bit read-modify-write per (o, c, pixel)): {:.2} µJ = {:.1} % of total energy",
+        c.design.acc_bits,
+        e.psum_buf / 1e6,
+        100.0 * e.psum_buf / e.total.max(1e-30)
     );
     let ones: Vec<_> = c.layers.iter().filter(|l| l.k == 1).collect();
     if !ones.is_empty() {

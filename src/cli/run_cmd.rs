@@ -8,6 +8,7 @@ use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::{list_images, make_pair, resolve_dataset, save_png};
 use sqsim::config::HwConfig;
 use sqsim::hw::{HwExec, LayerReport};
+use sqsim::cycle::exec::{CycleCheckExec, RunCost};
 use sqsim::model::FloatExec;
 use sqsim::quant::Granularity;
 use sqsim::select::{Method, MAX_BITS, MIN_BITS};
@@ -59,6 +60,10 @@ pub struct Args {
     /// No progress bar or notes on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Cycle model: step the first N tiles of every quantized layer and
+    /// compare with the functional datapath (0 = off; cost is reported either way).
+    #[arg(long, default_value_t = 1)]
+    steps: usize,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -96,6 +101,11 @@ struct DatasetRow {
     per_image: Vec<ImageRow>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     layers: Vec<LayerReport>,
+    // --- cycle model (src/cycle): stepped-vs-functional mismatches and cost ---
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cycle_mismatches: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<RunCost>,
 }
 
 #[derive(Serialize)]
@@ -180,15 +190,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             Some(c) => Some(HwExec::new(&fq.layers, &u, c, Some(&fq))?),
             None => None,
         };
+        // cycle model: wraps the datapath, steps tiles, compares (src/cycle)
+        let check = hw.as_ref().map(|h| CycleCheckExec::new(h, u.words.clone(), abits, a.steps));
         for p in paths {
             let pair = make_pair(p, model.scale)?;
             let (_, sr_fp) = super_resolve(&model, &pair.lr, &FloatExec)?;
             let (y_q, sr_q) = super_resolve(&model, &pair.lr, &fq)?;
             let mut hw_row = None;
             let mut sr_hw_img = None;
-            if let Some(h) = &hw {
+            if let (Some(h), Some(chk)) = (&hw, &check) {
                 let before = h.total_overflow().total();
-                let (y_hw, sr_hw) = super_resolve(&model, &pair.lr, h)?;
+                let (y_hw, sr_hw) = super_resolve(&model, &pair.lr, chk)?;
                 let s = score(&sr_hw, &pair.hr, model.scale)?;
                 hw_row = Some(HwScores {
                     psnr: s.psnr,
@@ -226,6 +238,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 overflows: hs.iter().map(|h| h.overflows).sum(),
             }
         });
+        let cycle = match (&check, &hw_cfg) {
+            (Some(c), Some(cfg)) => Some(c.summary(cfg)),
+            _ => None,
+        };
+        drop(check);
         datasets.push(DatasetRow {
             name: name.clone(),
             images: rows.len(),
@@ -234,6 +251,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             hw: hw_mean,
             per_image: rows,
             layers: hw.map(|h| h.reports()).unwrap_or_default(),
+            cycle_mismatches: cycle.as_ref().map(|c| c.0),
+            cost: cycle.map(|c| c.1),
         });
     }
     let report = Report {
@@ -286,6 +305,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 for d in &report.datasets {
                     if d.layers.is_empty() {
                         continue;
+                    }
+                    if let (Some(m), Some(c)) = (d.cycle_mismatches, &d.cost) {
+                        println!(
+                            "\ncycle model ({}): {} stepped outputs, {m} mismatches; {} cycles, {:.1} µJ (int-mult baseline {:.1} µJ)",
+                            d.name, c.stepped_outputs, c.cycles, c.energy_pj / 1e6, c.baseline_energy_pj / 1e6
+                        );
                     }
                     println!("\nper-layer error of the datapath vs the float reference ({}, same inputs):", d.name);
                     let lh = ["layer", "w_bits", "max_abs_err", "rel_err_energy", "overflows"];

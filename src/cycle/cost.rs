@@ -90,12 +90,18 @@ impl CostTable {
     /// Ripple/prefix adder: linear in width between the 8- and 32-bit anchors.
     pub fn add(&self, bits: u32) -> Pa {
         let b = bits as f64;
-        Pa { pj: interp(b, (8.0, self.add8_pj), (32.0, self.add32_pj)), um2: interp(b, (8.0, self.add8_um2), (32.0, self.add32_um2)) }
+        Pa {
+            pj: interp(b, (8.0, self.add8_pj), (32.0, self.add32_pj)),
+            um2: interp(b, (8.0, self.add8_um2), (32.0, self.add32_um2)),
+        }
     }
     /// Array multiplier: linear in a·b (partial-product bits) between 8×8 and 32×32.
     pub fn mul(&self, a: u32, b: u32) -> Pa {
         let ab = (a * b) as f64;
-        Pa { pj: interp(ab, (64.0, self.mul8_pj), (1024.0, self.mul32_pj)), um2: interp(ab, (64.0, self.mul8_um2), (1024.0, self.mul32_um2)) }
+        Pa {
+            pj: interp(ab, (64.0, self.mul8_pj), (1024.0, self.mul32_pj)),
+            um2: interp(ab, (64.0, self.mul8_um2), (1024.0, self.mul32_um2)),
+        }
     }
     fn fa_bit(&self) -> Pa {
         Pa { pj: self.add8_pj / 8.0, um2: self.add8_um2 / 8.0 }
@@ -165,6 +171,7 @@ pub struct Design {
     pub dram_pj_bit: f64,
     pub pes: usize,
     pub cols: usize,
+    pub acc_bits: u32,
 }
 
 impl Design {
@@ -176,7 +183,9 @@ impl Design {
         let ws = a.dataflow == Dataflow::WeightStationary;
         // PE registers besides the operand: WS two weight banks + psum; OS weight + P + out
         let pe_regs = if ws { d.tap_sum_bits + 2 * w.weight_bits } else { w.weight_bits + 2 * d.tap_sum_bits };
-        let sq_arith = t.fixed_shifter(term, w.word_choices) * w.n_words as f64 + t.add(term + 2) * (w.n_words - 1) as f64 + t.add(d.tap_sum_bits);
+        let sq_arith = t.fixed_shifter(term, w.word_choices) * w.n_words as f64
+            + t.add(term + 2) * (w.n_words - 1) as f64
+            + t.add(d.tap_sum_bits);
         let base_arith = t.mul(w.weight_bits, s_bits) + t.add(d.tap_sum_bits);
         // energy per MAC: arithmetic + operand and psum register writes
         let sq_mac = Pa { pj: sq_arith.pj + t.regs(w.code_bits + d.tap_sum_bits).pj, um2: 0.0 };
@@ -188,10 +197,15 @@ impl Design {
         };
         let dmul = if m_bits == 0 { Pa::default() } else { t.mul(m_bits, d.tap_sum_bits) };
         let denorm_op = dmul + t.barrel(acc, 64) + t.add(acc) + t.regs(acc);
-        let output_op = t.add(acc) + t.mul(acc.min(32), d.delta_mult_bits) + t.barrel(acc, 64) + t.add(d.act_bits) + t.regs(acc + d.act_bits);
+        let output_op = t.add(acc)
+            + t.mul(acc.min(32), d.delta_mult_bits)
+            + t.barrel(acc, 64)
+            + t.add(d.act_bits)
+            + t.regs(acc + d.act_bits);
         let cmp_bits = d.act_bits + w.uset_frac_bits + 2;
         let lanes = ((a.dram_bytes_per_cycle * 8.0) / d.act_bits as f64).ceil().max(1.0);
-        let quant_lane = t.add(cmp_bits) * (w.levels - 1) as f64 + t.add(d.act_bits) + t.regs(cmp_bits * (w.levels - 1));
+        let quant_lane =
+            t.add(cmp_bits) * (w.levels - 1) as f64 + t.add(d.act_bits) + t.regs(cmp_bits * (w.levels - 1));
         let stats_lane = t.add(48) + t.add(d.act_bits) * 2.0;
         let skew = |bits: u32| -> f64 {
             let rows: usize = (0..a.rows).sum();
@@ -214,13 +228,15 @@ impl Design {
             skew_base_um2: skew(s_bits),
             denorm_unit_um2: denorm_op.um2 + output_op.um2,
             quant_stats_um2: (quant_lane.um2 + stats_lane.um2) * lanes,
-            sram_um2: ((a.weight_buffer_bytes + a.act_buffer_bytes + a.psum_buffer_bytes) * 8) as f64 * t.sram_um2_per_bit,
+            sram_um2: ((a.weight_buffer_bytes + a.act_buffer_bytes + a.psum_buffer_bytes) * 8) as f64
+                * t.sram_um2_per_bit,
             weight_pj_bit: t.sram_pj_per_bit(bank(a.weight_buffer_bytes)),
             act_pj_bit: t.sram_pj_per_bit(bank(a.act_buffer_bytes)),
             psum_pj_bit: t.sram_pj_per_bit(bank(a.psum_buffer_bytes)),
             dram_pj_bit: t.dram_pj_per_bit(),
             pes: a.rows * a.cols,
             cols: a.cols,
+            acc_bits: acc,
         }
     }
 
@@ -239,11 +255,15 @@ impl Design {
             dram: (c.dram_read_bits + c.dram_write_bits) as f64 * self.dram_pj_bit,
             total: 0.0,
         };
-        Energy { total: e.pe + e.denorm + e.output + e.quantizer + e.stats + e.weight_buf + e.act_buf + e.psum_buf + e.dram, ..e }
+        Energy {
+            total: e.pe + e.denorm + e.output + e.quantizer + e.stats + e.weight_buf + e.act_buf + e.psum_buf + e.dram,
+            ..e
+        }
     }
 
     pub fn area(&self, baseline: bool) -> Area {
-        let (pe, skew) = if baseline { (self.pe_base_um2, self.skew_base_um2) } else { (self.pe_sq_um2, self.skew_sq_um2) };
+        let (pe, skew) =
+            if baseline { (self.pe_base_um2, self.skew_base_um2) } else { (self.pe_sq_um2, self.skew_sq_um2) };
         let a = Area {
             pe_array: pe * self.pes as f64 + skew,
             denorm_units: self.denorm_unit_um2 * self.cols as f64,

@@ -27,7 +27,13 @@ pub struct Stalls {
 
 impl Stalls {
     pub fn total(&self) -> u64 {
-        self.stats + self.dram_read + self.weight_load + self.buffer_bw + self.denorm_bound + self.drain + self.dram_write
+        self.stats
+            + self.dram_read
+            + self.weight_load
+            + self.buffer_bw
+            + self.denorm_bound
+            + self.drain
+            + self.dram_write
     }
     pub fn add(&mut self, o: &Stalls) {
         self.stats += o.stats;

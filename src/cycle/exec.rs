@@ -8,7 +8,7 @@ use super::plan::{LayerShape, Plan};
 use super::{step_layer, timing};
 use crate::config::HwConfig;
 use crate::hw::HwExec;
-use crate::model::{ConvExec, Conv2d, FloatExec, Model, QuantSite};
+use crate::model::{Conv2d, ConvExec, FloatExec, Model, QuantSite};
 use crate::quant::{quantize_weights, Granularity};
 use crate::sq::WordSets;
 use crate::{Error, Feature, Result};
@@ -45,7 +45,10 @@ pub fn layer_sizes(model: &Model, h: usize, w: usize) -> Result<Vec<(usize, usiz
         .into_iter()
         .map(|(ph, pw)| {
             if ph % PROBE != 0 || pw % PROBE != 0 {
-                return Err(Error::arg("model", format!("{}: a quantized layer runs at {ph}x{pw} on an {PROBE}x{PROBE} input", model.name)));
+                return Err(Error::arg(
+                    "model",
+                    format!("{}: a quantized layer runs at {ph}x{pw} on an {PROBE}x{PROBE} input", model.name),
+                ));
             }
             Ok((h * ph / PROBE, w * pw / PROBE))
         })
@@ -54,14 +57,30 @@ pub fn layer_sizes(model: &Model, h: usize, w: usize) -> Result<Vec<(usize, usiz
 
 /// Shapes of every quantized conv at `wbits`/`abits` on an `h`×`w` input.
 /// The weight width is the one the datapath would use (config or measured w = q + zp).
-pub fn network_shapes(model: &Model, wbits: u32, abits: u32, words: &WordSets, cfg: &HwConfig, h: usize, w: usize) -> Result<Vec<LayerShape>> {
+pub fn network_shapes(
+    model: &Model,
+    wbits: u32,
+    abits: u32,
+    words: &WordSets,
+    cfg: &HwConfig,
+    h: usize,
+    w: usize,
+) -> Result<Vec<LayerShape>> {
     let sizes = layer_sizes(model, h, w)?;
     model
         .quant_layers()
         .into_iter()
         .zip(sizes)
         .map(|((conv, _), (lh, lw))| {
-            let qw = quantize_weights(&conv.name, &conv.weight, conv.out_c, conv.in_c, conv.k, wbits, Granularity::PerOutputChannel)?;
+            let qw = quantize_weights(
+                &conv.name,
+                &conv.weight,
+                conv.out_c,
+                conv.in_c,
+                conv.k,
+                wbits,
+                Granularity::PerOutputChannel,
+            )?;
             let fixed = cfg.datapath.weight_bits;
             Ok(LayerShape {
                 name: conv.name.clone(),
@@ -211,7 +230,8 @@ pub struct CycleCheckExec<'a> {
 impl<'a> CycleCheckExec<'a> {
     pub fn new(hw: &'a HwExec<'a>, words: WordSets, abits: u32, steps: usize) -> Self {
         let n = hw.layers.len();
-        let report = CheckReport { counters: vec![Counters::default(); n], shapes: vec![None; n], ..Default::default() };
+        let report =
+            CheckReport { counters: vec![Counters::default(); n], shapes: vec![None; n], ..Default::default() };
         CycleCheckExec { hw, words, abits, steps, report: Mutex::new(report) }
     }
     pub fn report(&self) -> CheckReport {
@@ -255,7 +275,43 @@ impl CheckReport {
         let wd = widths(&shapes, words);
         let design = Design::new(cfg, &wd, table);
         let pes = cfg.array.rows * cfg.array.cols;
-        let layers = self.shapes.iter().zip(&self.counters).filter_map(|(s, c)| s.as_ref().map(|s| layer_cost(s, *c, &design, pes))).collect();
+        let layers = self
+            .shapes
+            .iter()
+            .zip(&self.counters)
+            .filter_map(|(s, c)| s.as_ref().map(|s| layer_cost(s, *c, &design, pes)))
+            .collect();
         summarize(cfg, wd, design, layers)
+    }
+}
+
+/// The cost summary `sqsim run` reports per dataset.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunCost {
+    pub cycles: u64,
+    pub utilization: f64,
+    pub energy_pj: f64,
+    pub baseline_energy_pj: f64,
+    pub area_um2: f64,
+    pub baseline_area_um2: f64,
+    /// Outputs the cycle-stepped model produced and compared.
+    pub stepped_outputs: u64,
+}
+
+impl CycleCheckExec<'_> {
+    /// Stepped-vs-functional mismatches and the timing-mode cost so far.
+    pub fn summary(&self, cfg: &HwConfig) -> (u64, RunCost) {
+        let r = self.report();
+        let c = r.network_cost(cfg, &self.words, &CostTable::default());
+        let cost = RunCost {
+            cycles: c.total.cycles,
+            utilization: c.utilization,
+            energy_pj: c.energy_pj.total,
+            baseline_energy_pj: c.baseline_energy_pj.total,
+            area_um2: c.area_um2.total,
+            baseline_area_um2: c.baseline_area_um2.total,
+            stepped_outputs: r.stepped_outputs,
+        };
+        (r.mismatches, cost)
     }
 }

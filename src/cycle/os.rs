@@ -155,13 +155,19 @@ impl OsArray {
                     continue;
                 }
                 if cin.pass != win.pass || cin.step != win.step {
-                    return Err(bug(format!("PE({r},{col}) cycle {t}: code of pass {} step {} met weight of pass {} step {}", cin.pass, cin.step, win.pass, win.step)));
+                    return Err(bug(format!(
+                        "PE({r},{col}) cycle {t}: code of pass {} step {} met weight of pass {} step {}",
+                        cin.pass, cin.step, win.pass, win.step
+                    )));
                 }
                 if cin.step == 0 {
                     self.acc[idx] = 0;
                     self.acc_pass[idx] = cin.pass;
                 } else if self.acc_pass[idx] != cin.pass {
-                    return Err(bug(format!("PE({r},{col}) cycle {t}: P of pass {} got a step of pass {}", self.acc_pass[idx], cin.pass)));
+                    return Err(bug(format!(
+                        "PE({r},{col}) cycle {t}: P of pass {} got a step of pass {}",
+                        self.acc_pass[idx], cin.pass
+                    )));
                 }
                 if cin.op {
                     sh.c.macs += 1;
@@ -177,7 +183,15 @@ impl OsArray {
                     let (y, x) = ctx.plan.pixel_yx(tl.block, tl.pix0 + r);
                     let o = ctx.plan.out_channel(tl.group, col);
                     debug_assert!(ch <= last_ch);
-                    self.bus[col] = Some(Item { tile: tile as u32, o: o as u32, ch: ch as u32, y: y as u32, x: x as u32, slot: r as u32, v: self.acc[idx] as i128 });
+                    self.bus[col] = Some(Item {
+                        tile: tile as u32,
+                        o: o as u32,
+                        ch: ch as u32,
+                        y: y as u32,
+                        x: x as u32,
+                        slot: r as u32,
+                        v: self.acc[idx] as i128,
+                    });
                 }
             }
         }
@@ -210,7 +224,9 @@ impl ArrayModel for OsArray {
         CycleSnap {
             cycle: t,
             code: self.ctok.iter().map(|k| k.valid.then_some(k.raw)).collect(),
-            psum: (0..self.acc.len()).map(|i| (self.ctok[i].valid && self.wtok[i].valid).then_some(self.acc[i])).collect(),
+            psum: (0..self.acc.len())
+                .map(|i| (self.ctok[i].valid && self.wtok[i].valid).then_some(self.acc[i]))
+                .collect(),
             weight: self.wtok.iter().map(|w| w.valid.then_some(w.w)).collect(),
             outputs: sh.outputs_now.clone(),
         }

@@ -88,7 +88,12 @@ impl Block {
     /// The halo rectangle clipped to the image: (y0, y1, x0, x1), exclusive ends.
     pub fn halo(&self, k: usize, h: usize, w: usize) -> (usize, usize, usize, usize) {
         let p = k / 2;
-        (self.y0.saturating_sub(p), (self.y0 + self.bh + p).min(h), self.x0.saturating_sub(p), (self.x0 + self.bw + p).min(w))
+        (
+            self.y0.saturating_sub(p),
+            (self.y0 + self.bh + p).min(h),
+            self.x0.saturating_sub(p),
+            (self.x0 + self.bw + p).min(w),
+        )
     }
     pub fn halo_len(&self, k: usize, h: usize, w: usize) -> usize {
         let (a, b, c, d) = self.halo(k, h, w);
@@ -182,7 +187,10 @@ impl Plan {
         if a.dataflow == Dataflow::WeightStationary && rows < kk {
             return Err(Error::config(
                 "array.rows",
-                format!("{rows} rows cannot hold the {kk} taps of layer {} (weight-stationary maps one tap per row)", s.name),
+                format!(
+                    "{rows} rows cannot hold the {kk} taps of layer {} (weight-stationary maps one tap per row)",
+                    s.name
+                ),
             ));
         }
         if a.dataflow == Dataflow::OutputStationary && (rows * cols) as u64 * acc_bits as u64 > psum_bits {
@@ -204,7 +212,11 @@ impl Plan {
         if !resident && 2 * group_w_bits(0) > wbuf_bits {
             return Err(Error::config(
                 "array.weight_buffer_bytes",
-                format!("layer {} needs {} bytes for two output-channel groups of weights", s.name, (2 * group_w_bits(0)).div_ceil(8)),
+                format!(
+                    "layer {} needs {} bytes for two output-channel groups of weights",
+                    s.name,
+                    (2 * group_w_bits(0)).div_ceil(8)
+                ),
             ));
         }
         // tiles in schedule order, with the act-buffer "sequence" they belong to
@@ -233,9 +245,19 @@ impl Plan {
             release_tile: if seq >= 2 { last_tile(&|t| seq_of_tile[t] == seq - 2) } else { None },
             needed_by: first_tile(&|t| seq_of_tile[t] == seq),
         };
-        let mut jobs = vec![Job { kind: JobKind::Stats, bits: (s.in_c * s.h * s.w) as u64 * act_bits as u64, release_tile: None, needed_by: 0 }];
+        let mut jobs = vec![Job {
+            kind: JobKind::Stats,
+            bits: (s.in_c * s.h * s.w) as u64 * act_bits as u64,
+            release_tile: None,
+            needed_by: 0,
+        }];
         if resident {
-            jobs.push(Job { kind: JobKind::Weights { group: None }, bits: layer_w_bits, release_tile: None, needed_by: 0 });
+            jobs.push(Job {
+                kind: JobKind::Weights { group: None },
+                bits: layer_w_bits,
+                release_tile: None,
+                needed_by: 0,
+            });
             for b in 0..blocks.len() {
                 jobs.push(act_job(b, b));
             }
@@ -350,7 +372,10 @@ fn block_dims(s: &LayerShape, cfg: &HwConfig) -> Result<(usize, usize)> {
         if bw == 0 {
             return Err(Error::config(
                 "array.act_buffer_bytes",
-                format!("half the act buffer cannot hold one pixel's codes with halo for layer {} ({} channels)", s.name, s.in_c),
+                format!(
+                    "half the act buffer cannot hold one pixel's codes with halo for layer {} ({} channels)",
+                    s.name, s.in_c
+                ),
             ));
         }
         Ok((1, bw))

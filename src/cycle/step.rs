@@ -123,8 +123,19 @@ pub(crate) trait ArrayModel {
     fn all_issued(&self, sh: &Shared) -> bool;
 }
 
-/// Steps `scope` of one layer on input `x` (activation units, [c][y][x]).
-pub fn step_layer(layer: &HwLayer, plan: &Plan, x: &[i64], h: usize, w: usize, post_relu: bool, scope: &RunScope, trace_cycles: usize) -> Result<StepRun> {
+/// Steps `scope` of one layer on input `x` (activation units, [c][y][x]);
+/// `trace_cycles` register snapshots are kept from cycle 0.
+#[allow(clippy::too_many_arguments)]
+pub fn step_layer(
+    layer: &HwLayer,
+    plan: &Plan,
+    x: &[i64],
+    h: usize,
+    w: usize,
+    post_relu: bool,
+    scope: &RunScope,
+    trace_cycles: usize,
+) -> Result<StepRun> {
     let ctx = Ctx::new(layer, plan, x, h, w, post_relu)?;
     let tiles = scope.tile_list(plan.tiles.len());
     let mem = scope.memory && tiles.len() == plan.tiles.len();
@@ -149,7 +160,11 @@ pub fn step_layer(layer: &HwLayer, plan: &Plan, x: &[i64], h: usize, w: usize, p
         ovf: OverflowCounts::default(),
         out: vec![None; layer.out_c * h * w],
         act: [ActHalf::default(), ActHalf::default()],
-        psum: PsumBuf { cols: plan.cols, val: vec![0; slots * plan.cols], tag: vec![(u32::MAX, u32::MAX); slots * plan.cols] },
+        psum: PsumBuf {
+            cols: plan.cols,
+            val: vec![0; slots * plan.cols],
+            tag: vec![(u32::MAX, u32::MAX); slots * plan.cols],
+        },
         cols: vec![DenormCol::default(); plan.cols],
         job_done: vec![None; plan.jobs.len()],
         tile_jobs,
@@ -172,7 +187,10 @@ pub fn step_layer(layer: &HwLayer, plan: &Plan, x: &[i64], h: usize, w: usize, p
     let mut t: u64 = 0;
     loop {
         if t > guard {
-            return Err(Error::arg("cycle model", format!("{}: no progress after {guard} cycles (deadlock)", layer.name)));
+            return Err(Error::arg(
+                "cycle model",
+                format!("{}: no progress after {guard} cycles (deadlock)", layer.name),
+            ));
         }
         let outputs_pending = tiles.iter().any(|&ti| sh.tile_done[ti].is_none());
         if mem {

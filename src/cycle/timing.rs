@@ -101,7 +101,8 @@ pub fn timing(plan: &Plan, scope: &RunScope) -> Result<Counters> {
     let (rows, cols, q) = (plan.rows as u64, plan.cols as u64, plan.step_cycles);
     let lw = plan.weight_row_beats;
     let mut c = Counters::default();
-    let mut rc = ReadChannel { jobs: if mem { &plan.jobs } else { &[] }, done: Vec::new(), wready: vec![0; plan.groups] };
+    let mut rc =
+        ReadChannel { jobs: if mem { &plan.jobs } else { &[] }, done: Vec::new(), wready: vec![0; plan.groups] };
     // start cycle and element count of the last two passes (WS bank rule)
     let mut hist: [(u64, u64); 2] = [(0, 0); 2];
     let mut npass: u64 = 0;

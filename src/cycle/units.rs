@@ -36,7 +36,13 @@ fn mask_ids(n: usize, k: usize) -> (Vec<usize>, Vec<u64>) {
     let mut uniq: Vec<u64> = Vec::new();
     let ids = (0..n)
         .map(|i| {
-            let m = (0..k).fold(0u64, |m, t| if (0..n as isize).contains(&(i as isize + t as isize - p)) { m | 1 << t } else { m });
+            let m = (0..k).fold(0u64, |m, t| {
+                if (0..n as isize).contains(&(i as isize + t as isize - p)) {
+                    m | 1 << t
+                } else {
+                    m
+                }
+            });
             uniq.iter().position(|&u| u == m).unwrap_or_else(|| {
                 uniq.push(m);
                 uniq.len() - 1
@@ -51,8 +57,14 @@ impl<'a> Ctx<'a> {
         if x.len() != layer.in_c * h * w || h == 0 || w == 0 {
             return Err(Error::shape(format!("{} input", layer.name), format!("{}x{h}x{w}", layer.in_c), x.len()));
         }
-        if (plan.shape.in_c, plan.shape.out_c, plan.shape.k, plan.shape.h, plan.shape.w) != (layer.in_c, layer.out_c, layer.k, h, w) {
-            return Err(Error::shape(format!("{} cycle plan", layer.name), format!("{}→{} k{} {h}x{w}", layer.in_c, layer.out_c, layer.k), format!("{:?}", plan.shape)));
+        if (plan.shape.in_c, plan.shape.out_c, plan.shape.k, plan.shape.h, plan.shape.w)
+            != (layer.in_c, layer.out_c, layer.k, h, w)
+        {
+            return Err(Error::shape(
+                format!("{} cycle plan", layer.name),
+                format!("{}→{} k{} {h}x{w}", layer.in_c, layer.out_c, layer.k),
+                format!("{:?}", plan.shape),
+            ));
         }
         // stats unit, then quantizer: both run before the first code streams
         let norms = layer.norms(x, h * w, post_relu);
@@ -61,7 +73,9 @@ impl<'a> Ctx<'a> {
         let mut dec = vec![None; n_codes];
         for q in &layer.quant {
             for (&raw, d) in q.codes.iter().zip(&q.decoded) {
-                let slot = dec.get_mut(raw as usize).ok_or_else(|| Error::arg("SQ code", format!("0x{raw:x} wider than {} bits", plan.shape.code_bits)))?;
+                let slot = dec.get_mut(raw as usize).ok_or_else(|| {
+                    Error::arg("SQ code", format!("0x{raw:x} wider than {} bits", plan.shape.code_bits))
+                })?;
                 *slot = Some(*d);
             }
         }
@@ -97,7 +111,10 @@ impl<'a> Ctx<'a> {
 
     #[inline]
     pub fn decode(&self, raw: u16) -> Result<&Decoded> {
-        self.dec.get(raw as usize).and_then(|d| d.as_ref()).ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))
+        self.dec
+            .get(raw as usize)
+            .and_then(|d| d.as_ref())
+            .ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))
     }
 
     /// Raw SQ code the quantizer produced for activation (c, y, x).
@@ -145,7 +162,8 @@ impl ActHalf {
 
     pub fn read(&self, seq: usize, c: usize, y: usize, x: usize) -> Result<u16> {
         let r = self.rect;
-        let miss = || Error::arg("cycle model", format!("code (c{c}, y{y}, x{x}) of sequence {seq} is not in the act buffer"));
+        let miss =
+            || Error::arg("cycle model", format!("code (c{c}, y{y}, x{x}) of sequence {seq} is not in the act buffer"));
         if self.seq != Some(seq) || y < r.0 || y >= r.1 || x < r.2 || x >= r.3 {
             return Err(miss());
         }
@@ -227,7 +245,13 @@ impl DenormCol {
                 0
             } else {
                 if psum.tag[i] != (it.tile, it.ch - 1) {
-                    return Err(Error::arg("cycle model", format!("psum slot {i} holds {:?}, channel {} of tile {} expected it", psum.tag[i], it.ch, it.tile)));
+                    return Err(Error::arg(
+                        "cycle model",
+                        format!(
+                            "psum slot {i} holds {:?}, channel {} of tile {} expected it",
+                            psum.tag[i], it.ch, it.tile
+                        ),
+                    ));
                 }
                 c.psum_read_bits += ctx.plan.acc_bits as u64;
                 psum.val[i]

@@ -106,7 +106,7 @@ impl WsArray {
             sh.c.act_buf_read_bits += cb;
             sh.act[seq % 2].read(seq, ch, yy as usize, xx as usize).map(Some)
         };
-        let first_kx = if i % plan.blocks[tl.block].bw == 0 {
+        let first_kx = if i.is_multiple_of(plan.blocks[tl.block].bw) {
             0
         } else {
             for ky in 0..k {
@@ -142,7 +142,15 @@ impl WsArray {
         let toks = (0..self.rows)
             .map(|r| {
                 let code = if r < self.kk { self.win[r] } else { None };
-                Tok { valid: true, op: code.is_some(), last, raw: code.unwrap_or(0), ca: tl.ca as u16, pass: self.j as u32, pix: i }
+                Tok {
+                    valid: true,
+                    op: code.is_some(),
+                    last,
+                    raw: code.unwrap_or(0),
+                    ca: tl.ca as u16,
+                    pass: self.j as u32,
+                    pix: i,
+                }
             })
             .collect();
         self.i += 1;
@@ -165,7 +173,15 @@ impl WsArray {
                 let (tile, ch) = sh.passes[p.pass as usize];
                 let tl = sh.ctx.plan.tiles[tile];
                 let (y, x) = sh.ctx.plan.pixel_yx(tl.block, p.pix as usize);
-                Some(Item { tile: tile as u32, o: sh.ctx.plan.out_channel(tl.group, col) as u32, ch: ch as u32, y: y as u32, x: x as u32, slot: p.pix, v: p.v as i128 })
+                Some(Item {
+                    tile: tile as u32,
+                    o: sh.ctx.plan.out_channel(tl.group, col) as u32,
+                    ch: ch as u32,
+                    y: y as u32,
+                    x: x as u32,
+                    slot: p.pix,
+                    v: p.v as i128,
+                })
             } else {
                 None
             };
@@ -212,13 +228,19 @@ impl WsArray {
                 } else {
                     let p = self.ps[idx - cols];
                     if !p.valid || p.pass != tin.pass || p.pix != tin.pix {
-                        return Err(bug(format!("PE({r},{col}) cycle {t}: code of pass {} pixel {} met psum of pass {} pixel {}", tin.pass, tin.pix, p.pass, p.pix)));
+                        return Err(bug(format!(
+                            "PE({r},{col}) cycle {t}: code of pass {} pixel {} met psum of pass {} pixel {}",
+                            tin.pass, tin.pix, p.pass, p.pix
+                        )));
                     }
                     p.v
                 };
                 let v = if tin.op {
                     if self.wtag[idx][bank] != tin.pass {
-                        return Err(bug(format!("PE({r},{col}) cycle {t}: bank {bank} holds pass {}, token is pass {}", self.wtag[idx][bank], tin.pass)));
+                        return Err(bug(format!(
+                            "PE({r},{col}) cycle {t}: bank {bank} holds pass {}, token is pass {}",
+                            self.wtag[idx][bank], tin.pass
+                        )));
                     }
                     sh.c.macs += 1;
                     let prod = shift_add(self.wb[idx][bank], ctx.decode(tin.raw)?, ctx.f);

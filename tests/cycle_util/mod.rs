@@ -29,18 +29,26 @@ pub fn problem(seed: u64, in_c: usize, out_c: usize, k: usize, h: usize, w: usiz
     let bias: Vec<f32> = (0..out_c).map(|_| (r.next_f64() as f32 - 0.5) * 4.0).collect();
     let conv = Conv2d::new("rand.conv", in_c, out_c, k, weight, bias).unwrap();
     let qw = quantize_weights("rand.conv", &conv.weight, out_c, in_c, k, wbits, Granularity::PerOutputChannel).unwrap();
-    let post_relu = seed % 3 == 0;
+    let post_relu = seed.is_multiple_of(3);
     let x: Vec<i64> = (0..in_c * h * w)
         .map(|i| {
             let c = (i / (h * w)) as f64;
             let v = ((r.next_f64() - 0.5) * 4000.0 * (1.0 + c) + 300.0 * c) as i64;
-            if post_relu { v.max(0) } else { v }
+            if post_relu {
+                v.max(0)
+            } else {
+                v
+            }
         })
         .collect();
     let points = (0..in_c)
         .map(|c| {
             let s: Vec<f32> = (0..300).map(|_| ((r.next_f64() * 2.0 - 1.0).powi(3)) as f32).collect();
-            let cfg = SelectConfig { bits: abits, method: if c % 2 == 0 { Method::KMeans } else { Method::Optimal }, ..Default::default() };
+            let cfg = SelectConfig {
+                bits: abits,
+                method: if c % 2 == 0 { Method::KMeans } else { Method::Optimal },
+                ..Default::default()
+            };
             select(&s, &u, &cfg, c as u64).unwrap().points
         })
         .collect();
@@ -80,7 +88,11 @@ pub fn check_layer(l: &HwLayer, x: &[i64], h: usize, w: usize, post_relu: bool, 
         b.act_in = 0;
         assert_eq!(a, b, "{}: overflow counts", l.name);
         let t = timing(&plan, &scope).unwrap();
-        assert_eq!(run.counters, t, "{}: stepped vs timing counters ({:?}, memory {})", l.name, l.cfg.array, scope.memory);
+        assert_eq!(
+            run.counters, t,
+            "{}: stepped vs timing counters ({:?}, memory {})",
+            l.name, l.cfg.array, scope.memory
+        );
         if scope.memory {
             return run.counters;
         }
