@@ -47,5 +47,26 @@ fn bench(cr: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Whole network: the DFSQ float reference vs the bit-accurate datapath on
+/// the same LR image (Set5 bird, 144×144), in the same process.
+fn network(cr: &mut Criterion) {
+    use sqsim::dfsq::{quantize_model, Calibration, FakeQuantExec, QuantConfig};
+    use sqsim::hw::HwExec;
+    let model = sqsim::model::load_builtin("edsr_x2").unwrap();
+    let u = UniversalSet::default();
+    let cal = Calibration::load(&sqsim::paths::models_dir().join("calib/edsr_x2_a4_kmeans.json")).unwrap();
+    let fq = FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u).unwrap(), &QuantConfig::default()).unwrap() };
+    let hw = HwExec::new(&fq.layers, &u, &HwConfig::default(), None).unwrap();
+    let pair = sqsim::image::make_pair(&sqsim::paths::data_dir().join("Set5/bird.png"), 2).unwrap();
+    let lr = sqsim::image::to_feature(&pair.lr);
+    let macs: u64 = model.all_layers().iter().map(|(c, _)| (c.macs_per_pixel() * lr.h * lr.w) as u64).sum();
+    let mut g = cr.benchmark_group("edsr_x2_w4a4_bird_144x144");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(macs));
+    g.bench_function("dfsq_float_reference", |b| b.iter(|| model.forward(&lr, &fq).unwrap()));
+    g.bench_function("bit_accurate_hw", |b| b.iter(|| model.forward(&lr, &hw).unwrap()));
+    g.finish();
+}
+
+criterion_group!(benches, bench, network);
 criterion_main!(benches);

@@ -2,7 +2,7 @@
 # Replays sqsim RTL vectors through the reference RTL on Icarus Verilog and
 # Verilator and fails on any mismatch.
 #
-#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|all]
+#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|array|all]
 #                 [--rtl RTL_DIR] [DIR]
 #
 # DIR is searched for vector sets (directories holding manifest.json, e.g.
@@ -36,8 +36,10 @@ RTL="${RTL:-$HW/rtl}"
 case "$SIM" in icarus|verilator|both) ;; *) echo "run_rtl.sh: --sim must be icarus, verilator or both" >&2; exit 2 ;; esac
 
 # unit -> testbench top and RTL source
-tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; *) return 1 ;; esac; }
-rtl_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; *) return 1 ;; esac; }
+tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; array) echo tb_array ;; *) return 1 ;; esac; }
+top_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; array) echo sq_array_ws ;; *) return 1 ;; esac; }
+# RTL files of a unit (relative to the RTL directory)
+rtl_of() { case "$1" in pe) echo "sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo sq_denorm.v ;; array) echo "sq_pe_core.v sq_array_ws.v" ;; *) return 1 ;; esac; }
 
 # every vector set under DIR, in a fixed order
 UNIT_DIRS=()
@@ -78,7 +80,8 @@ for vdir in "${UNIT_DIRS[@]}"; do
   [ "$UNIT" != all ] && [ "$UNIT" != "$unit" ] && continue
   tb="$(tb_of "$unit")" || { fail "$vdir: unknown unit '$unit'"; continue; }
   name="${vdir#"$DIR"}"; name="${name#/}"; name="${name:-$unit}"
-  rtl="$(rtl_of "$unit")"
+  top="$(top_of "$unit")"
+  srcs=(); for f in $(rtl_of "$unit"); do srcs+=("$RTL/$f"); done
   for f in stim.hex expect.hex params.txt; do
     [ -f "$vdir/$f" ] || { fail "$unit: $vdir/$f missing"; continue 2; }
   done
@@ -97,7 +100,7 @@ for vdir in "${UNIT_DIRS[@]}"; do
     RUNS=$((RUNS + 1))
     out="$WORK/$RUNS.$unit.icarus"
     if iverilog -g2005 -Wall -I "$HW/tb" "${IP[@]}" -s "$tb" -o "$out.vvp" \
-         "$HW/tb/$tb.v" "$RTL/$rtl.v" > "$out.build.log" 2>&1; then
+         "$HW/tb/$tb.v" "${srcs[@]}" > "$out.build.log" 2>&1; then
       vvp -n "$out.vvp" "${plus[@]}" +sig="$out.sig" > "$out.log" 2>&1
       check_run icarus "$name" "$vdir" "$out.log" "$out.sig" $?
     else
@@ -107,11 +110,11 @@ for vdir in "${UNIT_DIRS[@]}"; do
   if [ "$SIM" != icarus ]; then
     RUNS=$((RUNS + 1))
     out="$WORK/$RUNS.$unit.verilator"
-    if ! verilator --lint-only -Wall "${LP[@]}" --top-module "$rtl" "$RTL/$rtl.v" > "$out.lint.log" 2>&1; then
+    if ! verilator --lint-only -Wall "${LP[@]}" --top-module "$top" "${srcs[@]}" > "$out.lint.log" 2>&1; then
       fail "verilator $unit: lint -Wall"; head -20 "$out.lint.log"
     fi
     if verilator --binary -j 0 -Wno-fatal -I"$HW/tb" "${VP[@]}" --top-module "$tb" -Mdir "$out.obj" \
-         -o "$tb" "$HW/tb/$tb.v" "$RTL/$rtl.v" > "$out.build.log" 2>&1; then
+         -o "$tb" "$HW/tb/$tb.v" "${srcs[@]}" > "$out.build.log" 2>&1; then
       "$out.obj/$tb" "${plus[@]}" +sig="$out.sig" > "$out.log" 2>&1
       check_run verilator "$name" "$vdir" "$out.log" "$out.sig" $?
     else

@@ -2,6 +2,7 @@
 mod cli;
 
 fn main() {
+    stdout_errors_are_errors();
     let code = match cli::main() {
         Ok(()) => 0,
         Err(e) => {
@@ -9,7 +10,11 @@ fn main() {
             let mut msg = format!("error: {e}");
             let mut src = e.source();
             while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
+                // Error::Io and friends already print their source; don't repeat it
+                let s = s.to_string();
+                if !msg.contains(&s) {
+                    msg.push_str(&format!(": {s}"));
+                }
                 src = s.source();
             }
             eprintln!("{msg}");
@@ -17,4 +22,28 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// `print!` panics when stdout fails (`sqsim ... > /dev/full`, a closed pipe).
+/// That is the user's environment, not a bug: report it as one `error:` line
+/// (or, for a closed pipe as in `sqsim uset | head`, exit quietly like a Unix
+/// tool killed by SIGPIPE). Every other panic keeps the default report.
+fn stdout_errors_are_errors() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let Some(why) = msg.strip_prefix("failed printing to stdout: ") {
+            if why.starts_with("Broken pipe") {
+                std::process::exit(141);
+            }
+            eprintln!("error: cannot write to standard output: {why}");
+            std::process::exit(1);
+        }
+        default(info);
+    }));
 }

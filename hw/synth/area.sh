@@ -7,7 +7,10 @@
 #   hw/synth/area.sh            # table on stdout; logs under $TMPDIR
 #
 # Per design:  read_verilog <files>; chparam <params> <top>;
-#              synth -flatten -top <top>; stat; stat -tech cmos
+#              synth -flatten -top <top>; dfflegalize -cell $_DFF_P_ 01; opt_clean;
+#              stat; stat -tech cmos
+# (dfflegalize turns enable/reset flip-flops, which the cmos cost table does
+# not price, into plain D flip-flops plus gates, so every count is complete.)
 set -euo pipefail
 HW="$(cd "$(dirname "$0")/.." && pwd)"
 command -v yosys >/dev/null || { echo "area.sh: yosys not found" >&2; exit 2; }
@@ -16,15 +19,16 @@ trap 'rm -rf "$WORK"' EXIT
 
 # name | top | files | chparam arguments | what it is
 DESIGNS=(
-  "sq_pe W5|pe_area_top|rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24|shift-add PE: 5-bit w x 9-bit SQ code, F=10, 24-bit acc"
+  "sq_pe W5|pe_area_top|rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24|shift-add PE: 5-bit w x 9-bit SQ code, F=10, 24-bit acc"
   "int_mac 5x12|int_mac|synth/int_mac.v|-set W 5 -set A 12 -set PW 16 -set T 24|same product: 5-bit w x 12-bit s = SQ value * 2^10"
   "int_mac 5x4|int_mac|synth/int_mac.v|-set W 5 -set A 4 -set PW 9 -set T 24|uniform 4-bit activations (not the same function)"
   "int_mac 8x8|int_mac|synth/int_mac.v|-set W 8 -set A 8 -set PW 16 -set T 24|conventional int8 MAC"
-  "sq_pe W5, product only|pe_area_top|rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24 -set ACC 0|decode + 4 shifters + adder + negate, 16-bit product register"
+  "sq_pe W5, product only|pe_area_top|rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24 -set ACC 0|decode + 4 shifters + adder + negate, 16-bit product register"
   "int_mac 5x12, product only|int_mac|synth/int_mac.v|-set W 5 -set A 12 -set PW 16 -set T 24 -set ACC 0|5x12 multiplier, 16-bit product register"
-  "sq_pe W8|pe_area_top|rtl/sq_pe.v synth/pe_area_top.v|-set W 8 -set F 10 -set T 24|shift-add PE, 8-bit weights"
+  "sq_pe W8|pe_area_top|rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 8 -set F 10 -set T 24|shift-add PE, 8-bit weights"
   "int_mac 8x12|int_mac|synth/int_mac.v|-set W 8 -set A 12 -set PW 19 -set T 24|same product as sq_pe W8"
   "sq_quant|sq_quant|rtl/sq_quant.v|-set A 24 -set F 10 -set B 4|quantizer: 15 comparators (37-bit) + 16x9 LUT (one per array row)"
+  "sq_array_ws 9x4|sq_array_ws|rtl/sq_pe_core.v rtl/sq_array_ws.v|-set R 9 -set C 4 -set W 5 -set F 10 -set T 24|weight-stationary tile: 36 PEs, two weight banks each, skew and token registers"
   "sq_denorm|sq_denorm|rtl/sq_denorm.v|-set T 24 -set MB 8 -set EW 5 -set D 48|de-normalization: 24x8 multiply, shift, 48-bit acc (one per column)"
 )
 
@@ -35,7 +39,7 @@ for d in "${DESIGNS[@]}"; do
   IFS='|' read -r name top files params what <<< "$d"
   srcs=""; for f in $files; do srcs="$srcs $HW/$f"; done
   log="$WORK/${top}_$RANDOM"
-  yosys -p "read_verilog $srcs; chparam $params $top; synth -flatten -top $top; tee -o $log.stat stat; tee -o $log.cmos stat -tech cmos" > "$log.log" 2>&1 \
+  yosys -p "read_verilog $srcs; chparam $params $top; synth -flatten -top $top; dfflegalize -cell \$_DFF_P_ 01; opt_clean; tee -o $log.stat stat; tee -o $log.cmos stat -tech cmos" > "$log.log" 2>&1 \
     || { echo "area.sh: yosys failed for $name (log: $log.log)" >&2; tail -20 "$log.log" >&2; exit 1; }
   cells="$(awk '/Number of cells:/ {n = $4} END {print n}' "$log.stat")"
   ffs="$(awk '/\$_[A-Z]*DFF[A-Z0-9_]*_/ {s += $2} END {print s + 0}' "$log.stat")"

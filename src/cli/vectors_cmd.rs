@@ -2,7 +2,7 @@ use super::common::load_model;
 use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::select::{MAX_BITS, MIN_BITS};
-use sqsim::vectors::{capture, write_unit, SourceSpec, Unit, Window};
+use sqsim::vectors::{capture, write_unit, Request, SourceSpec, Unit, Window};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -12,14 +12,15 @@ pub struct Args {
     /// Weight and activation bits (the quantizer has 2^bits levels).
     #[arg(long, default_value_t = 4)]
     bits: u32,
-    /// pe, quantizer, denorm, or all (one subdirectory per unit).
+    /// pe, quantizer, denorm, array, or all (one subdirectory per unit).
     #[arg(long)]
     unit: String,
     /// A quantized conv of the model, e.g. body.0.body.0.
     #[arg(long)]
     layer: String,
-    /// Window of the layer's output the real rows come from: Y,X,H,W (default: all of it).
-    #[arg(long, value_delimiter = ',', num_args = 4)]
+    /// Window of the layer's output the real rows come from: Y,X,H,W (default: all
+    /// of it; for the array tile, the tile's own image, default 0,0,5,6).
+    #[arg(long, value_delimiter = ',')]
     tile: Option<Vec<usize>>,
     /// Real rows before the corner cases.
     #[arg(long, default_value_t = 256)]
@@ -33,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     image: Option<PathBuf>,
     /// LR crop X,Y,W,H.
-    #[arg(long, value_delimiter = ',', num_args = 4, default_values_t = [112, 112, 24, 24])]
+    #[arg(long, value_delimiter = ',', default_values_t = [112, 112, 24, 24])]
     crop: Vec<usize>,
     /// Calibration JSON (default: models/calib/<model>_a<bits>_kmeans.json, else calibrate on the crop).
     #[arg(long)]
@@ -54,13 +55,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if !(MIN_BITS..=MAX_BITS).contains(&a.bits) {
         bail!("invalid bits: {} not in {MIN_BITS}..={MAX_BITS}", a.bits);
     }
-    let units: Vec<Unit> = if a.unit == "all" {
-        Unit::ALL.to_vec()
-    } else if a.unit == "array" {
-        bail!("--unit array: the array-tile vectors are not implemented yet (needs the cycle model in src/cycle)");
-    } else {
-        vec![a.unit.parse()?]
-    };
+    if a.crop.len() != 4 || a.tile.as_ref().is_some_and(|t| t.len() != 4) {
+        bail!("--crop and --tile take four comma-separated numbers (X,Y,W,H and Y,X,H,W)");
+    }
+    let units: Vec<Unit> = if a.unit == "all" { Unit::ALL.to_vec() } else { vec![a.unit.parse()?] };
     let hw_origin = match &a.hw {
         Some(p) => label(p),
         None if sqsim::paths::home().join("hw/configs/default.toml").exists() => "hw/configs/default.toml".into(),
@@ -72,13 +70,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let crop = [a.crop[0], a.crop[1], a.crop[2], a.crop[3]];
     let spec = SourceSpec { model: a.model.clone(), bits: a.bits, layer: a.layer.clone(), image: image.clone(), crop };
     let ld = capture(&model, &spec, &cfg, a.calib.as_deref()).with_context(|| format!("capturing {} of {}", a.layer, a.model))?;
-    let win = match &a.tile {
-        Some(t) => Window { y: t[0], x: t[1], h: t[2], w: t[3] },
-        None => Window { y: 0, x: 0, h: ld.h, w: ld.w },
-    };
+    let given = a.tile.as_ref().map(|t| Window { y: t[0], x: t[1], h: t[2], w: t[3] });
     for u in units {
+        let win = match (given, u) {
+            (Some(w), _) => w,
+            (None, Unit::Array) => Window { y: 0, x: 0, h: 5.min(ld.h), w: 6.min(ld.w) },
+            (None, _) => Window { y: 0, x: 0, h: ld.h, w: ld.w },
+        };
         let dir = if a.unit == "all" { a.out.join(u.name()) } else { a.out.clone() };
-        let set = write_unit(&ld, &spec, &label(&image), u, &win, a.count, a.seed, &hw_origin, &dir)?;
+        let image_label = label(&image);
+        let req = Request { unit: u, window: win, count: a.count, seed: a.seed, image_label: &image_label, hw_origin: &hw_origin };
+        let set = write_unit(&ld, &spec, &req, &dir)?;
         if !a.quiet {
             println!(
                 "wrote {}: {} vectors ({} stimulus bits, {} expected bits), signature {:08x}",

@@ -113,7 +113,7 @@ impl HwLayer {
                 if unchecked {
                     let rows = y1 - y0;
                     let mut out = vec![0i64; self.out_c * rows * w];
-                    let mut acc = vec![0f64; rows * w];
+                    let acc = vec![0f64; rows * w];
                     let mut ovf = OverflowCounts::default();
                     let g = Geom { k, h, w, hw, y0, rows, in_c: self.in_c };
                     // four output channels per pass share every activation load

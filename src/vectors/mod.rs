@@ -2,6 +2,7 @@
 //! threshold quantizer, the de-normalization unit (and an array tile), taken
 //! from a real layer's data and the functional model's primitives, written
 //! as `$readmemh` hex words + CSV + `manifest.json` (see `hw/rtl/README.md`).
+pub mod array;
 pub mod pack;
 pub mod source;
 pub mod units;
@@ -10,7 +11,6 @@ pub use pack::{Field, Kind, Row, VectorSet};
 pub use source::{capture, LayerData, SourceSpec};
 pub use units::{denorm_set, pe_set, quantizer_set, Window};
 
-use crate::config::HwConfig;
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -19,15 +19,17 @@ pub enum Unit {
     Pe,
     Quantizer,
     Denorm,
+    Array,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 3] = [Unit::Pe, Unit::Quantizer, Unit::Denorm];
+    pub const ALL: [Unit; 4] = [Unit::Pe, Unit::Quantizer, Unit::Denorm, Unit::Array];
     pub fn name(self) -> &'static str {
         match self {
             Unit::Pe => "pe",
             Unit::Quantizer => "quantizer",
             Unit::Denorm => "denorm",
+            Unit::Array => "array",
         }
     }
 }
@@ -38,27 +40,46 @@ impl std::str::FromStr for Unit {
         Unit::ALL.into_iter().find(|u| u.name() == s.to_ascii_lowercase()).ok_or_else(|| Error::Unknown {
             kind: "vector unit".into(),
             name: s.into(),
-            known: "pe, quantizer, denorm".into(),
+            known: "pe, quantizer, denorm, array".into(),
         })
     }
 }
 
-/// Builds one unit's vectors from captured layer data.
-pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) -> Result<VectorSet> {
+/// Builds one unit's vectors from captured layer data, with unit-specific
+/// manifest notes (the array tile's shape; null otherwise). `count` is the
+/// number of real rows (the array tile's length follows from its window).
+pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) -> Result<(VectorSet, serde_json::Value)> {
     if count == 0 {
         return Err(Error::arg("count", "must be at least 1"));
     }
-    match unit {
-        Unit::Pe => pe_set(ld, win, count, seed),
-        Unit::Quantizer => quantizer_set(ld, win, count, seed),
-        Unit::Denorm => denorm_set(ld, win, count, seed),
-    }
+    let none = serde_json::Value::Null;
+    Ok(match unit {
+        Unit::Pe => (pe_set(ld, win, count, seed)?, none),
+        Unit::Quantizer => (quantizer_set(ld, win, count, seed)?, none),
+        Unit::Denorm => (denorm_set(ld, win, count, seed)?, none),
+        Unit::Array => array::array_set(ld, win, seed)?,
+    })
+}
+
+/// One unit's vectors to write, and the labels the manifest records.
+#[derive(Clone, Debug)]
+pub struct Request<'a> {
+    pub unit: Unit,
+    pub window: Window,
+    /// Real rows (ignored by the array tile, whose length follows from its window).
+    pub count: usize,
+    pub seed: u64,
+    /// The image and hardware config as the manifest names them (relative to
+    /// the sqsim home when inside it, so manifests do not depend on checkouts).
+    pub image_label: &'a str,
+    pub hw_origin: &'a str,
 }
 
 /// Manifest entries that say where the vectors came from.
-pub fn provenance(ld: &LayerData, spec: &SourceSpec, image_label: &str, win: &Window, count: usize, seed: u64, cfg: &HwConfig, hw_origin: &str) -> serde_json::Value {
+pub fn provenance(ld: &LayerData, spec: &SourceSpec, req: &Request) -> serde_json::Value {
     let ws = &ld.u.words;
     let l = &ld.layer;
+    let win = &req.window;
     serde_json::json!({
         "source": {
             "model": spec.model,
@@ -66,30 +87,33 @@ pub fn provenance(ld: &LayerData, spec: &SourceSpec, image_label: &str, win: &Wi
             "layer": spec.layer,
             "layer_shape": {"in_c": l.in_c, "out_c": l.out_c, "k": l.k, "h": ld.h, "w": ld.w},
             "post_relu": ld.post_relu,
-            "image": image_label,
+            "image": req.image_label,
             "lr_crop_xywh": spec.crop,
             "tile_yxhw": [win.y, win.x, win.h, win.w],
             "calibration": ld.calibration,
             "act_in_overflows": ld.act_in_overflows,
             "weight_bits_needed": l.weight_bits,
         },
-        "seed": seed,
-        "real_rows_requested": count,
+        "seed": req.seed,
+        "real_rows_requested": req.count,
         "code_layout": {
             "bits": ws.code_bits(),
             "fields": "[8] sign | [7:6] sel1 | [5:4] sel2 | [3:2] sel3 | [1:0] sel4 (MSB first)",
             "word_choices": ws.words.iter().map(|w| w.choices.iter().map(|c| c.map_or("off".to_string(), |s| format!("shift {s}"))).collect::<Vec<_>>()).collect::<Vec<_>>(),
             "exact_frac_bits": ld.u.frac_bits,
         },
-        "hw_config_origin": hw_origin,
-        "hw_config": cfg,
+        "hw_config_origin": req.hw_origin,
+        "hw_config": l.cfg,
     })
 }
 
 /// Generates and writes one unit's vectors into `dir`.
-#[allow(clippy::too_many_arguments)]
-pub fn write_unit(ld: &LayerData, spec: &SourceSpec, image_label: &str, unit: Unit, win: &Window, count: usize, seed: u64, hw_origin: &str, dir: &Path) -> Result<VectorSet> {
-    let set = build(ld, unit, win, count, seed)?;
-    set.write(dir, provenance(ld, spec, image_label, win, count, seed, &ld.layer.cfg, hw_origin))?;
+pub fn write_unit(ld: &LayerData, spec: &SourceSpec, req: &Request, dir: &Path) -> Result<VectorSet> {
+    let (set, info) = build(ld, req.unit, &req.window, req.count, req.seed)?;
+    let mut extra = provenance(ld, spec, req);
+    if let (Some(m), false) = (extra.as_object_mut(), info.is_null()) {
+        m.insert("unit_info".into(), info);
+    }
+    set.write(dir, extra)?;
     Ok(set)
 }

@@ -1,0 +1,108 @@
+// sq_array_ws: a weight-stationary tile of the shift-add MAC array
+// (DATAPATH.md §4, hw/ARRAY.md, src/cycle/ws.rs). PE (r, c) holds the weight
+// of tap r of output channel c in two banks (the pass in flight and the next
+// one). A token {valid, bank, op, code} is issued per cycle; row r receives
+// it through r skew registers, then it moves one column right per cycle.
+// Partial sums move one row down per cycle: PE (r, c) adds w * code (via
+// sq_pe_core, tap-sum register fit) when op (tap inside the image), passes
+// the sum through otherwise, and row R-1 hands P to the column's
+// de-normalization unit (not part of this tile). Invalid slots hold zeros.
+// A weight-row write port loads one row (all columns) of one bank per cycle.
+`default_nettype none
+module sq_array_ws #(
+    parameter integer R   = 9,   // rows: the k*k taps
+    parameter integer C   = 4,   // columns: output channels
+    parameter integer RB  = 4,   // bits of a row index
+    parameter integer W   = 5,
+    parameter integer F   = 10,
+    parameter integer T   = 24,
+    parameter integer SAT = 1
+) (
+    input  wire             clk,
+    input  wire             rst,       // synchronous: clears tokens and sums
+    input  wire             in_valid,
+    input  wire             in_bank,
+    input  wire [R-1:0]     in_op,     // row r at bit r
+    input  wire [R*9-1:0]   in_code,   // row r at [r*9 +: 9]
+    input  wire             wr_en,
+    input  wire [RB-1:0]    wr_row,
+    input  wire             wr_bank,
+    input  wire [C*W-1:0]   wr_w,      // column c at [c*W +: W]
+    output wire [R*C-1:0]   tok_valid, // PE (r, c) at index r*C + c
+    output wire [R*C*9-1:0] tok_code,
+    output wire [R*C-1:0]   ps_valid,
+    output wire [R*C*T-1:0] ps_val
+);
+    localparam integer TK = 12;        // token: {valid, bank, op, code[8:0]}
+
+    // every PE's token register; the last column's tokens leave the array
+    // (only their valid and code bits are observed), hence the waiver
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [R*C*TK-1:0] tok_all;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [R*TK-1:0]   edge_tok;        // token entering column 0 of each row
+
+    genvar r, c;
+    generate
+        for (r = 0; r < R; r = r + 1) begin : g_row
+            wire [TK-1:0] fed = {in_valid, in_bank, in_op[r], in_code[r*9 +: 9]};
+            if (r == 0) begin : g_noskew
+                assign edge_tok[0 +: TK] = fed;
+            end else begin : g_skew
+                reg [TK-1:0] sk [0:r-1];
+                integer s;
+                always @(posedge clk) begin
+                    if (rst) begin
+                        for (s = 0; s < r; s = s + 1) sk[s] <= {TK{1'b0}};
+                    end else begin
+                        sk[0] <= fed;
+                        for (s = 1; s < r; s = s + 1) sk[s] <= sk[s-1];
+                    end
+                end
+                assign edge_tok[r*TK +: TK] = sk[r-1];
+            end
+            for (c = 0; c < C; c = c + 1) begin : g_col
+                localparam integer I = r * C + c;
+                wire [TK-1:0] tin = (c == 0) ? edge_tok[r*TK +: TK] : tok_all[(I-1)*TK +: TK];
+                wire signed [T-1:0] pin;
+                if (r == 0) begin : g_top
+                    assign pin = {T{1'b0}};
+                end else begin : g_below
+                    assign pin = ps_val[(I-C)*T +: T];
+                end
+                reg signed [W-1:0] wb0, wb1;
+                always @(posedge clk)
+                    if (wr_en && wr_row == r) begin
+                        if (wr_bank) wb1 <= wr_w[c*W +: W];
+                        else         wb0 <= wr_w[c*W +: W];
+                    end
+                wire signed [T-1:0] psum_c;
+                /* verilator lint_off PINCONNECTEMPTY */
+                sq_pe_core #(.W(W), .F(F), .T(T), .SAT(SAT)) pe (
+                    .w(tin[10] ? wb1 : wb0), .code(tin[8:0]), .psum_in(pin),
+                    .shift(), .en(), .prod(), .psum_out(psum_c), .ovf());
+                /* verilator lint_on PINCONNECTEMPTY */
+                reg [TK-1:0]        tok;
+                reg                 pv;
+                reg signed [T-1:0]  ps;
+                always @(posedge clk) begin
+                    if (rst) begin
+                        tok <= {TK{1'b0}};
+                        pv  <= 1'b0;
+                        ps  <= {T{1'b0}};
+                    end else begin
+                        tok <= tin;
+                        pv  <= tin[11];
+                        ps  <= !tin[11] ? {T{1'b0}} : (tin[9] ? psum_c : pin);
+                    end
+                end
+                assign tok_all[I*TK +: TK] = tok;
+                assign tok_valid[I]        = tok[11];
+                assign tok_code[I*9 +: 9]  = tok[8:0];
+                assign ps_valid[I]         = pv;
+                assign ps_val[I*T +: T]    = ps;
+            end
+        end
+    endgenerate
+endmodule
+`default_nettype wire

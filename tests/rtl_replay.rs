@@ -1,0 +1,199 @@
+//! RTL vectors end to end: the reference RTL replays the committed vectors on
+//! Icarus Verilog; a corrupted expected word and mutated RTL make the bench
+//! fail; `sqsim vectors` writes byte-identical files on every run and thread
+//! count, and every manifest's hashes and field layout match its files.
+//! The simulator tests skip (with a note) when `iverilog` is not on PATH;
+//! `.ci/run` installs it.
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// Runs hw/run_rtl.sh; returns (exit status 0, stdout + stderr).
+fn run_rtl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("bash").arg(root().join("hw/run_rtl.sh")).args(args).output().expect("bash runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn skip_without_iverilog() -> bool {
+    if !have("iverilog") || !have("vvp") {
+        eprintln!("note: iverilog/vvp not on PATH; skipping the RTL replay (CI installs them)");
+        return true;
+    }
+    false
+}
+
+#[test]
+fn pe_bench_passes_committed_vectors_and_fails_a_corrupted_copy() {
+    if skip_without_iverilog() {
+        return;
+    }
+    let pe = root().join("vectors/pe");
+    let (ok, out) = run_rtl(&["--sim", "icarus", pe.to_str().unwrap()]);
+    assert!(ok, "committed PE vectors must pass:\n{out}");
+    assert!(out.contains("PASS icarus pe: vectors 1290 mismatches 0"), "{out}");
+
+    // flip one hex digit of one expected word (cycle 7, lowest digit: ovf / psum_out bits)
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("pe");
+    copy_dir(&pe, &bad);
+    let text = std::fs::read_to_string(bad.join("expect.hex")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let last = lines[7].pop().unwrap();
+    lines[7].push(if last == '0' { '1' } else { '0' });
+    std::fs::write(bad.join("expect.hex"), lines.join("\n") + "\n").unwrap();
+    let (ok, out) = run_rtl(&["--sim", "icarus", bad.to_str().unwrap()]);
+    assert!(!ok, "a corrupted expected word must fail the bench:\n{out}");
+    assert!(out.contains("MISMATCH cycle 7"), "{out}");
+    assert!(out.contains("RESULT FAIL 1 of 1290"), "{out}");
+}
+
+#[test]
+fn mutated_rtl_fails_the_committed_vectors() {
+    if skip_without_iverilog() {
+        return;
+    }
+    // (file, original, mutant, unit): a wrong shift choice, ties going up, a
+    // truncated exponent, swapped weight banks
+    let mutants = [
+        ("sq_pe_core.v", "localparam [3:0] S2 = i + 7;", "localparam [3:0] S2 = i + 6;", "pe"),
+        ("sq_quant.v", "< v) cnt", "<= v) cnt", "quantizer"),
+        ("sq_denorm.v", "sh  = pmx <<< e;", "sh  = pmx <<< e[3:0];", "denorm"),
+        ("sq_array_ws.v", ".w(tin[10] ? wb1 : wb0)", ".w(tin[10] ? wb0 : wb1)", "array"),
+    ];
+    for (file, from, to, unit) in mutants {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("hw/rtl"), tmp.path());
+        let p = tmp.path().join(file);
+        let src = std::fs::read_to_string(&p).unwrap();
+        assert!(src.contains(from), "{file} no longer contains `{from}`: update the mutant");
+        std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
+        let dir = root().join("vectors").join(unit);
+        let (ok, out) = run_rtl(&["--sim", "icarus", "--rtl", tmp.path().to_str().unwrap(), dir.to_str().unwrap()]);
+        assert!(!ok, "mutant `{to}` in {file} must fail:\n{out}");
+        assert!(out.contains("MISMATCH"), "{out}");
+    }
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Field value from a hex word: bits [lsb, lsb + bits), two's complement if signed.
+fn field(hex: &str, lsb: usize, bits: usize, signed: bool) -> i128 {
+    let lsb_first: Vec<bool> = hex
+        .chars()
+        .rev()
+        .flat_map(|c| {
+            let d = c.to_digit(16).expect("hex digit");
+            (0..4).map(move |b| (d >> b) & 1 == 1)
+        })
+        .collect();
+    let mut v: i128 = 0;
+    for b in (0..bits).rev() {
+        v = (v << 1) | lsb_first[lsb + b] as i128;
+    }
+    if signed && lsb_first[lsb + bits - 1] {
+        v -= 1i128 << bits;
+    }
+    v
+}
+
+/// Every file the manifest lists hashes to its entry, nothing else is there,
+/// and each hex line decodes (per the manifest layout) to the CSV's values.
+fn check_set(dir: &Path) {
+    let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let files = m["files"].as_object().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut listed: Vec<String> = files.keys().cloned().chain(["manifest.json".to_string()]).collect();
+    listed.sort();
+    assert_eq!(names, listed, "{}", dir.display());
+    for (name, h) in files {
+        assert_eq!(sha256_hex(&std::fs::read(dir.join(name)).unwrap()), h.as_str().unwrap(), "{}/{name}", dir.display());
+    }
+    let mut rd = csv::Reader::from_path(dir.join("vectors.csv")).unwrap();
+    let head: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<Vec<String>> = rd.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    assert_eq!(rows.len() as u64, m["rows"].as_u64().unwrap());
+    for (file, key, prefix) in [("stim.hex", "stim_fields", ""), ("expect.hex", "expect_fields", "exp_")] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let hex: Vec<&str> = text.lines().collect();
+        assert_eq!(hex.len(), rows.len());
+        let width = m["layout"][key.replace("fields", "bits")].as_u64().unwrap() as usize;
+        for (line, row) in hex.iter().zip(&rows) {
+            assert_eq!(line.len(), width.div_ceil(4), "fixed-width hex words");
+            for f in m["layout"][key].as_array().unwrap() {
+                let name = format!("{prefix}{}", f["name"].as_str().unwrap());
+                let col = head.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no CSV column {name}"));
+                let v = field(line, f["lsb"].as_u64().unwrap() as usize, f["bits"].as_u64().unwrap() as usize, f["signed"].as_bool().unwrap());
+                assert_eq!(v.to_string(), row[col], "{} {name}", dir.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn committed_vectors_match_their_manifests() {
+    for unit in ["pe", "quantizer", "denorm", "array", "narrow_wrap/pe", "narrow_wrap/quantizer", "narrow_wrap/denorm", "narrow_wrap/array"] {
+        check_set(&root().join("vectors").join(unit));
+    }
+}
+
+#[test]
+fn vectors_command_is_deterministic_and_hashed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gen = |out: &Path, threads: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sqsim"))
+            .args(["vectors", "--model", "edsr_x2", "--bits", "4", "--unit", "all", "--layer", "body.0.body.2"])
+            .args(["--count", "40", "--seed", "7", "--tile", "0,0,6,24", "--quiet", "--out"])
+            .arg(out)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    gen(&a, "1");
+    gen(&b, "2");
+    for unit in ["pe", "quantizer", "denorm", "array"] {
+        let (da, db) = (a.join(unit), b.join(unit));
+        check_set(&da);
+        for f in ["stim.hex", "expect.hex", "vectors.csv", "params.txt", "manifest.json"] {
+            assert_eq!(std::fs::read(da.join(f)).unwrap(), std::fs::read(db.join(f)).unwrap(), "{unit}/{f} differs between runs");
+        }
+        let m: Value = serde_json::from_slice(&std::fs::read(da.join("manifest.json")).unwrap()).unwrap();
+        if unit != "array" {
+            assert_eq!(m["real_rows"], 40);
+        }
+        assert_eq!(m["source"]["post_relu"], true);
+        assert_eq!(m["source"]["tile_yxhw"], serde_json::json!([0, 0, 6, 24]));
+    }
+    // a bad layer name is a clear error, not a panic
+    let o = Command::new(env!("CARGO_BIN_EXE_sqsim"))
+        .args(["vectors", "--unit", "pe", "--layer", "nope", "--out"])
+        .arg(tmp.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("body.0.body.0"), "the error lists the known layers");
+}
