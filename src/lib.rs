@@ -14,6 +14,7 @@ pub mod model;
 pub mod paper;
 pub mod paths;
 pub mod quant;
+pub mod report;
 pub mod rng;
 pub mod select;
 pub mod sq;

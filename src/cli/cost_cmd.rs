@@ -69,7 +69,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
     let model = load_model(&a.model, a.weights.as_deref())?;
-    let cfg = load_hw(a.hw.as_deref())?;
+    let cfg = load_hw(a.hw.as_deref(), &a.model)?;
     let (w, h) = match (&a.size, &a.image) {
         (Some(s), _) => parse_size(s)?,
         (None, img) => {

@@ -23,8 +23,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut rows: Vec<SweepRow> = Vec::new();
     for p in &a.inputs {
         let mut r = csv::Reader::from_path(p).with_context(|| format!("reading {}", p.display()))?;
+        let before = rows.len();
         for (i, row) in r.deserialize().enumerate() {
             rows.push(row.with_context(|| format!("{}: row {} is not a sweep row", p.display(), i + 1))?);
+        }
+        // an empty or header-only file is a failed or foreign shard, not an empty sweep
+        if rows.len() == before {
+            bail!("{}: no sweep rows (empty or header-only CSV)", p.display());
         }
     }
     rows.sort_by_key(|r| r.index);

@@ -5,6 +5,7 @@ mod common;
 mod cost_cmd;
 mod fmt;
 mod merge_cmd;
+mod report_cmd;
 mod run_cmd;
 mod select_cmd;
 mod sweep_cmd;
@@ -40,6 +41,8 @@ enum Cmd {
     Merge(merge_cmd::Args),
     /// Write RTL test vectors ($readmemh hex + CSV + manifest) from a real layer.
     Vectors(vectors_cmd::Args),
+    /// Self-contained HTML sign-off report: accuracy vs bits, per-layer error, activations, cost, crops.
+    Report(report_cmd::Args),
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -60,5 +63,6 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Sweep(a) => sweep_cmd::run(a),
         Cmd::Merge(a) => merge_cmd::run(a),
         Cmd::Vectors(a) => vectors_cmd::run(a),
+        Cmd::Report(a) => report_cmd::run(a),
     }
 }

@@ -46,11 +46,11 @@ pub struct Args {
     granularity: GranArg,
     #[arg(long, default_value = "dfsq")]
     word_sets: String,
-    /// Hardware preset (TOML); default hw/configs/default.toml.
+    /// Hardware preset (TOML); default hw/configs/default.toml (rdn_*: rdn_isr.toml).
     #[arg(long)]
     hw: Option<PathBuf>,
     /// Skip the bit-accurate hardware run (float rows only).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hw")]
     no_hw: bool,
     /// Write FP, DFSQ-float and hardware SR images (PNG) under this directory.
     #[arg(long)]
@@ -121,11 +121,15 @@ struct Report {
     datasets: Vec<DatasetRow>,
 }
 
-pub fn load_hw(path: Option<&std::path::Path>) -> anyhow::Result<HwConfig> {
+/// `--hw FILE`, else the model's default preset: `hw/configs/rdn_isr.toml`
+/// for the ISR RDNs (activations on a [0, 1] scale need 16 fractional bits),
+/// `hw/configs/default.toml` otherwise.
+pub fn load_hw(path: Option<&std::path::Path>, model: &str) -> anyhow::Result<HwConfig> {
     match path {
         Some(p) => Ok(HwConfig::load(p)?),
         None => {
-            let p = sqsim::paths::home().join("hw/configs/default.toml");
+            let preset = if model.starts_with("rdn") { "rdn_isr.toml" } else { "default.toml" };
+            let p = sqsim::paths::home().join("hw/configs").join(preset);
             if p.exists() {
                 Ok(HwConfig::load(&p)?)
             } else {
@@ -179,7 +183,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let qcfg = QuantConfig { wbits, abits, granularity };
     let fq = FakeQuantExec { layers: quantize_model(&model, points, &qcfg)? };
-    let hw_cfg = if a.no_hw { None } else { Some(load_hw(a.hw.as_deref())?) };
+    let hw_cfg = if a.no_hw { None } else { Some(load_hw(a.hw.as_deref(), &a.model)?) };
 
     let mut datasets = Vec::new();
     for (name, paths) in &sets {

@@ -91,7 +91,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let method: Method = a.method.parse()?;
-    let base = load_hw(a.hw.as_deref())?;
+    let base = load_hw(a.hw.as_deref(), &a.model)?;
     let axes = Axes {
         formats,
         mant_bits: a.mant_bits.clone(),

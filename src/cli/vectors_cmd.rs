@@ -64,7 +64,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         None if sqsim::paths::home().join("hw/configs/default.toml").exists() => "hw/configs/default.toml".into(),
         None => "built-in default".into(),
     };
-    let cfg = load_hw(a.hw.as_deref())?;
+    let cfg = load_hw(a.hw.as_deref(), &a.model)?;
     let model = load_model(&a.model, None)?;
     let image = a.image.clone().unwrap_or_else(|| sqsim::paths::data_dir().join("Set5").join("baby.png"));
     let crop = [a.crop[0], a.crop[1], a.crop[2], a.crop[3]];
