@@ -11,9 +11,9 @@ fn main() {
             let mut src = e.source();
             while let Some(s) = src {
                 // Error::Io and friends already print their source; don't repeat it
-                let s = s.to_string();
-                if !msg.contains(&s) {
-                    msg.push_str(&format!(": {s}"));
+                let text = s.to_string();
+                if !msg.contains(&text) {
+                    msg.push_str(&format!(": {text}"));
                 }
                 src = s.source();
             }

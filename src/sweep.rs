@@ -85,7 +85,13 @@ pub fn grid(base: &HwConfig, axes: &Axes, full_grid: bool) -> Vec<SweepPoint> {
         c.datapath.denorm_acc_bits = acc;
         c.datapath.act_bits = act;
         c.datapath.act_frac_bits = frac;
-        c.name = format!("{}{}_acc{acc}_act{act}.{frac}", fmt_name(f), if f == DenormFormat::Full { String::new() } else { m.to_string() });
+        // mantissa: M̂ and μ̂ mantissas; pow2: only μ̂ has a mantissa (M̂ is a shift)
+        let m_label = match f {
+            DenormFormat::Full => String::new(),
+            DenormFormat::Mantissa => m.to_string(),
+            DenormFormat::Pow2 => format!("_mu{m}"),
+        };
+        c.name = format!("{}{m_label}_acc{acc}_act{act}.{frac}", fmt_name(f));
         c
     };
     let (b, bd) = (&base.denorm, &base.datapath);

@@ -55,6 +55,9 @@ fn is_quantized_name(name: &str) -> bool {
     false
 }
 
+/// Largest nearest-upsampling factor accepted, per layer and in total.
+const MAX_UPSAMPLE: usize = 8;
+
 struct Weights {
     map: HashMap<String, (Vec<usize>, Vec<f32>)>,
 }
@@ -86,7 +89,11 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
                 .as_array()
                 .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect())
                 .ok_or_else(|| bad(json_path, format!("weight `{name}`: bad shape")))?;
-            let n: usize = shape.iter().product();
+            // checked: a hostile manifest's shape must not wrap to a small size
+            let n = shape
+                .iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .ok_or_else(|| bad(json_path, format!("weight `{name}`: shape {shape:?} is too large")))?;
             if w["dtype"].as_str() != Some("float32") {
                 return Err(bad(json_path, format!("weight `{name}`: dtype {} not supported (float32 only)", w["dtype"])));
             }
@@ -98,10 +105,10 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
                 "uint8" => 1,
                 other => return Err(bad(json_path, format!("weight `{name}`: quantization dtype `{other}` not supported"))),
             };
-            let need = n * width;
-            let bytes = buf.get(off..off + need).ok_or_else(|| {
+            let need = n.checked_mul(width).unwrap_or(usize::MAX);
+            let bytes = buf.get(off..off.saturating_add(need)).ok_or_else(|| {
                 let shard = paths.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
-                bad(json_path, format!("weight shard(s) {shard} too short: `{name}` needs bytes {off}..{}, have {}", off + need, buf.len()))
+                bad(json_path, format!("weight shard(s) {shard} too short: `{name}` needs bytes {off}..{}, have {}", off.saturating_add(need), buf.len()))
             })?;
             off += need;
             let affine = |field: &str| {
@@ -260,8 +267,10 @@ impl IsrRdn {
                     arity("1", inputs.len() == 1)?;
                     let s = &lc["size"];
                     let r = s[0].as_u64().unwrap_or(0) as usize;
-                    if r == 0 || s[1].as_u64() != Some(r as u64) || lc["interpolation"].as_str().unwrap_or("nearest") != "nearest" {
-                        return Err(bad(jp, format!("layer `{name}`: only square nearest UpSampling2D supported")));
+                    // nearest upsampling beyond x8 is no SR model we know; the
+                    // bound also keeps the load-time shape check from allocating r²
+                    if r == 0 || r > MAX_UPSAMPLE || s[1].as_u64() != Some(r as u64) || lc["interpolation"].as_str().unwrap_or("nearest") != "nearest" {
+                        return Err(bad(jp, format!("layer `{name}`: only square nearest UpSampling2D by 1..={MAX_UPSAMPLE} supported")));
                     }
                     Op::Upsample(r)
                 }
@@ -281,7 +290,12 @@ impl IsrRdn {
             _ => 0,
         };
         let count = |pre: &str| nodes.iter().filter(|n| n.name.starts_with(pre) && is_quantized_name(&n.name)).count();
-        let scale = nodes.iter().map(|n| if let Op::Upsample(r) = n.op { r } else { 1 }).product();
+        let scale: usize = nodes
+            .iter()
+            .map(|n| if let Op::Upsample(r) = n.op { r } else { 1 })
+            .try_fold(1usize, |a, r| a.checked_mul(r))
+            .filter(|&s| s <= MAX_UPSAMPLE)
+            .ok_or_else(|| bad(jp, format!("total upsampling exceeds x{MAX_UPSAMPLE}")))?;
         let model = IsrRdn {
             scale,
             d: count("LFF_"),
