@@ -10,6 +10,37 @@ use sqsim::select::{Method, SelectConfig};
 use sqsim::sq::UniversalSet;
 use std::path::{Path, PathBuf};
 
+/// `--model NAME [--weights PATH]`, shared by the commands that run a model.
+#[derive(clap::Args)]
+pub struct ModelArgs {
+    /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
+    #[arg(long, default_value = "edsr_x2")]
+    pub model: String,
+    /// A user checkpoint of the --model architecture (.pt, .safetensors, model.json).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> anyhow::Result<Model> {
+        load_model(&self.model, self.weights.as_deref())
+    }
+}
+
+/// `--hw FILE`, shared by the commands that run the datapath.
+#[derive(clap::Args)]
+pub struct HwArgs {
+    /// Hardware preset (TOML); default hw/configs/default.toml (rdn_*: rdn_isr.toml).
+    #[arg(long)]
+    pub hw: Option<PathBuf>,
+}
+
+impl HwArgs {
+    pub fn load(&self, model: &str) -> anyhow::Result<sqsim::config::HwConfig> {
+        super::run_cmd::load_hw(self.hw.as_deref(), model)
+    }
+}
+
 /// `--model NAME` with an optional `--weights PATH` of the same architecture.
 pub fn load_model(name: &str, weights: Option<&Path>) -> anyhow::Result<Model> {
     let builtin = load_builtin(name)?;

@@ -1,9 +1,8 @@
 //! `sqsim cost`: per-layer cycles, stalls, traffic, energy and area of a
 //! model on the MAC array (timing mode), beside a conventional
 //! integer-multiplier array of the same size.
-use super::common::load_model;
+use super::common::{HwArgs, ModelArgs};
 use super::fmt::{self, Format};
-use super::run_cmd::load_hw;
 use super::uset_cmd::word_sets;
 use anyhow::{bail, Context};
 use serde::Serialize;
@@ -16,18 +15,13 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
-    #[arg(long, default_value = "edsr_x2")]
-    model: String,
-    /// A user checkpoint of the --model architecture.
-    #[arg(long)]
-    weights: Option<PathBuf>,
+    #[command(flatten)]
+    net: ModelArgs,
     /// Weight and activation bits (the weight register is sized to w = q + zp).
     #[arg(long, default_value_t = 4)]
     bits: u32,
-    /// Hardware preset (TOML); default hw/configs/default.toml.
-    #[arg(long)]
-    hw: Option<PathBuf>,
+    #[command(flatten)]
+    hwp: HwArgs,
     /// HR image whose LR (modcrop, ÷ scale) sets the layer size; default Set5 baby.
     #[arg(long, conflicts_with = "size")]
     image: Option<PathBuf>,
@@ -68,8 +62,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("invalid bits: {} not in {MIN_BITS}..={MAX_BITS}", a.bits);
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
-    let model = load_model(&a.model, a.weights.as_deref())?;
-    let cfg = load_hw(a.hw.as_deref(), &a.model)?;
+    let model = a.net.load()?;
+    let cfg = a.hwp.load(&a.net.model)?;
     let (w, h) = match (&a.size, &a.image) {
         (Some(s), _) => parse_size(s)?,
         (None, img) => {

@@ -1,4 +1,4 @@
-use super::common::{load_model, progress, resolve_calibration};
+use super::common::{progress, resolve_calibration, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use super::uset_cmd::word_sets;
 use anyhow::{bail, Context};
@@ -17,12 +17,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
-    #[arg(long, default_value = "edsr_x2")]
-    model: String,
-    /// A user checkpoint of the --model architecture (.pt, .safetensors, model.json).
-    #[arg(long)]
-    weights: Option<PathBuf>,
+    #[command(flatten)]
+    net: ModelArgs,
     /// Weight and activation bits (2..8); --wbits/--abits override one side.
     #[arg(long, default_value_t = 4)]
     bits: u32,
@@ -46,9 +42,8 @@ pub struct Args {
     granularity: GranArg,
     #[arg(long, default_value = "dfsq")]
     word_sets: String,
-    /// Hardware preset (TOML); default hw/configs/default.toml (rdn_*: rdn_isr.toml).
-    #[arg(long)]
-    hw: Option<PathBuf>,
+    #[command(flatten)]
+    hwp: HwArgs,
     /// Skip the bit-accurate hardware run (float rows only).
     #[arg(long, conflicts_with = "hw")]
     no_hw: bool,
@@ -174,8 +169,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
-    let model = load_model(&a.model, a.weights.as_deref())?;
-    let calib = resolve_calibration(&model, a.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
+    let model = a.net.load()?;
+    let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
     let points = calib.point_sets(&model, &u)?;
     let granularity = match a.granularity {
         GranArg::PerOutputChannel => Granularity::PerOutputChannel,
@@ -183,7 +178,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let qcfg = QuantConfig { wbits, abits, granularity };
     let fq = FakeQuantExec { layers: quantize_model(&model, points, &qcfg)? };
-    let hw_cfg = if a.no_hw { None } else { Some(load_hw(a.hw.as_deref(), &a.model)?) };
+    let hw_cfg = if a.no_hw { None } else { Some(a.hwp.load(&a.net.model)?) };
 
     let mut datasets = Vec::new();
     for (name, paths) in &sets {

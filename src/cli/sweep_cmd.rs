@@ -1,6 +1,5 @@
-use super::common::{load_model, progress, resolve_calibration};
+use super::common::{progress, resolve_calibration, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
-use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::config::DenormFormat;
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
@@ -12,10 +11,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value = "edsr_x2")]
-    model: String,
-    #[arg(long)]
-    weights: Option<PathBuf>,
+    #[command(flatten)]
+    net: ModelArgs,
     #[arg(long, default_value_t = 4)]
     bits: u32,
     #[arg(long, default_value = "kmeans")]
@@ -26,9 +23,9 @@ pub struct Args {
     dataset: String,
     #[arg(long)]
     limit: Option<usize>,
-    /// Base hardware preset the sweep varies.
-    #[arg(long)]
-    hw: Option<PathBuf>,
+    /// (--hw: the base hardware preset the sweep varies.)
+    #[command(flatten)]
+    hwp: HwArgs,
     #[arg(long, value_delimiter = ',', default_value = "full,mantissa,pow2")]
     formats: Vec<String>,
     /// M̂/μ̂ mantissa widths (mantissa and pow2 formats).
@@ -91,7 +88,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
     let method: Method = a.method.parse()?;
-    let base = load_hw(a.hw.as_deref(), &a.model)?;
+    let base = a.hwp.load(&a.net.model)?;
     let axes = Axes {
         formats,
         mant_bits: a.mant_bits.clone(),
@@ -109,8 +106,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         paths.truncate(n.max(1));
     }
     let u = UniversalSet::default();
-    let model = load_model(&a.model, a.weights.as_deref())?;
-    let calib = resolve_calibration(&model, a.weights.is_some(), a.calib.as_deref(), a.bits, method, &u, a.quiet)?;
+    let model = a.net.load()?;
+    let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), a.bits, method, &u, a.quiet)?;
     let q = QuantConfig { wbits: a.bits, abits: a.bits, ..Default::default() };
     let fq = FakeQuantExec { layers: quantize_model(&model, calib.point_sets(&model, &u)?, &q)? };
     let pairs = paths
