@@ -1,4 +1,4 @@
-use super::common::{load_model, progress, resolve_calibration};
+use super::common::{check_writable, load_model, progress, resolve_calibration};
 use super::fmt::{self, Format};
 use anyhow::bail;
 use serde::Serialize;
@@ -57,6 +57,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     let methods: Vec<Method> = a.method.iter().map(|m| m.parse()).collect::<Result<_, _>>()?;
+    if let Some(out) = &a.out {
+        check_writable(out)?;
+    }
     let u = UniversalSet::default();
     let model = load_model(&a.model, None)?;
     let mut configs = Vec::new();

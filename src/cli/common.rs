@@ -115,3 +115,16 @@ pub fn resolve_calibration(
     let cfg = SelectConfig { bits: abits, method, ..Default::default() };
     Ok(calib::select_all(&stats, &model.name, u, &cfg)?)
 }
+
+/// Fails fast, before long work, when an output file could not be written:
+/// its directory must exist and accept a new file.
+pub fn check_writable(out: &Path) -> anyhow::Result<()> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let probe = dir.join(format!(".sqsim-write-probe-{}", std::process::id()));
+    std::fs::File::create(&probe).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

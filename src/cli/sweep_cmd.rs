@@ -1,4 +1,4 @@
-use super::common::{progress, resolve_calibration, HwArgs, ModelArgs};
+use super::common::{check_writable, progress, resolve_calibration, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use sqsim::config::DenormFormat;
@@ -87,6 +87,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("invalid --budget-db {}: must be a non-negative number", a.budget_db);
     }
     let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    if let Some(out) = &a.out {
+        check_writable(out)?;
+    }
     let method: Method = a.method.parse()?;
     let base = a.hwp.load(&a.net.model)?;
     let axes = Axes {
