@@ -22,14 +22,6 @@ fn load_tfjs(name: &str) -> sqsim::Result<Model> {
     model::load_path(&d.path().join("model.json"))
 }
 
-/// As fuzz/fuzz_targets/pt.rs and safetensors.rs: through a file with `ext`.
-fn load_ckpt(name: &str, ext: &str) -> sqsim::Result<Model> {
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join(format!("m.{ext}"));
-    std::fs::copy(case(name), &p).unwrap();
-    model::load_path(&p)
-}
-
 fn tiny_edsr() -> Model {
     model::load_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/float/edsr_tiny_x3_zip.pt")).unwrap()
 }
