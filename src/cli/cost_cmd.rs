@@ -103,47 +103,41 @@ const HEADER: [&str; 14] = [
     "baseline_uj",
 ];
 
+/// The counter columns shared by every layer row and the total row.
+fn counter_cells(n: &sqsim::cycle::Counters, utilization: f64, energy_pj: f64, baseline_pj: f64) -> Vec<String> {
+    vec![
+        n.cycles.to_string(),
+        format!("{utilization:.3}"),
+        n.stalls.total().to_string(),
+        n.macs.to_string(),
+        n.denorm_mults.to_string(),
+        format!("{:.1}", (n.dram_read_bits + n.dram_write_bits) as f64 / 8192.0),
+        format!("{:.3}", energy_pj / 1e6),
+        format!("{:.3}", baseline_pj / 1e6),
+    ]
+}
+
 fn rows(c: &NetworkCost) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = c
         .layers
         .iter()
         .map(|l| {
-            let n = &l.counters;
-            vec![
+            let mut r = vec![
                 l.name.clone(),
                 l.k.to_string(),
                 l.in_c.to_string(),
                 l.out_c.to_string(),
                 l.h.to_string(),
                 l.w.to_string(),
-                n.cycles.to_string(),
-                format!("{:.3}", l.utilization),
-                n.stalls.total().to_string(),
-                n.macs.to_string(),
-                n.denorm_mults.to_string(),
-                format!("{:.1}", (n.dram_read_bits + n.dram_write_bits) as f64 / 8192.0),
-                format!("{:.3}", l.energy_pj.total / 1e6),
-                format!("{:.3}", l.baseline_energy_pj.total / 1e6),
-            ]
+            ];
+            r.extend(counter_cells(&l.counters, l.utilization, l.energy_pj.total, l.baseline_energy_pj.total));
+            r
         })
         .collect();
-    let t = &c.total;
-    out.push(vec![
-        "TOTAL".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        t.cycles.to_string(),
-        format!("{:.3}", c.utilization),
-        t.stalls.total().to_string(),
-        t.macs.to_string(),
-        t.denorm_mults.to_string(),
-        format!("{:.1}", (t.dram_read_bits + t.dram_write_bits) as f64 / 8192.0),
-        format!("{:.3}", c.energy_pj.total / 1e6),
-        format!("{:.3}", c.baseline_energy_pj.total / 1e6),
-    ]);
+    let mut total = vec!["TOTAL".to_string()];
+    total.extend(std::iter::repeat_n(String::new(), 5));
+    total.extend(counter_cells(&c.total, c.utilization, c.energy_pj.total, c.baseline_energy_pj.total));
+    out.push(total);
     out
 }
 
