@@ -80,3 +80,54 @@ fn sharded_sweep_merges_to_the_single_run_and_ignores_thread_count() {
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("do not cover"));
     assert!(!d.path().join("bad.csv").exists());
 }
+
+#[test]
+fn resumed_accuracy_equals_the_single_run_and_refuses_another_models_file() {
+    let d = tempfile::tempdir().unwrap();
+    let ds = d.path().join("ds");
+    std::fs::create_dir(&ds).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/Set5");
+    for (n, x, y) in [("bird.png", 60, 60), ("head.png", 100, 90), ("woman.png", 40, 120)] {
+        let img = load_rgb(&root.join(n)).unwrap();
+        sqsim::image::save_png(&ds.join(n), &crop(&img, x, y, 40, 36).unwrap()).unwrap();
+    }
+    let bin = env!("CARGO_BIN_EXE_sqsim");
+    let acc = |model: &str, extra: &[&str]| {
+        Command::new(bin)
+            .args(["accuracy", "--model", model, "--bits", "6,3", "--method", "kmeans", "--quiet", "--format", "csv"])
+            .arg("--dataset")
+            .arg(&ds)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let pi = d.path().join("per_image.csv");
+    let pi_s = pi.to_str().unwrap();
+    // a run over 2 images stands in for a run killed after its second image
+    let first = acc("edsr_x2", &["--limit", "2", "--per-image", pi_s]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let partial = std::fs::read_to_string(&pi).unwrap();
+    assert_eq!(partial.lines().count(), 1 + 2 * 2, "header + 2 images × 2 configs:\n{partial}");
+    let resumed = acc("edsr_x2", &["--per-image", pi_s, "--resume"]);
+    let fresh = acc("edsr_x2", &[]);
+    assert!(resumed.status.success() && fresh.status.success());
+    assert_eq!(resumed.stdout, fresh.stdout, "resumed table differs from the single run");
+    let full = std::fs::read_to_string(&pi).unwrap();
+    assert!(full.starts_with(&partial), "earlier rows must be kept as they were");
+    assert_eq!(full.lines().count(), 1 + 3 * 2);
+    // resumed scores are read, not recomputed: an edited score reaches the table
+    let edited = d.path().join("edited.csv");
+    let mut lines: Vec<String> = partial.lines().map(String::from).collect();
+    let mut cols: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cols[7] = "99".into(); // dfsq_psnr of the first image at the first config
+    lines[1] = cols.join(",");
+    std::fs::write(&edited, lines.join("\n") + "\n").unwrap();
+    let e = acc("edsr_x2", &["--per-image", edited.to_str().unwrap(), "--resume"]);
+    assert!(e.status.success());
+    assert_ne!(e.stdout, fresh.stdout, "--resume recomputed instead of reading the file");
+    // a per-image file of another model is refused, and left as it was
+    let other = acc("edsr_x4", &["--per-image", pi_s, "--resume"]);
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("edsr_x2"), "{}", String::from_utf8_lossy(&other.stderr));
+    assert_eq!(std::fs::read_to_string(&pi).unwrap(), full);
+}

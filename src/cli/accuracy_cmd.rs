@@ -1,7 +1,7 @@
 use super::common::{check_writable, load_model, progress, resolve_calibration};
 use super::fmt::{self, Format};
-use anyhow::bail;
-use serde::Serialize;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::{list_images, make_pair, resolve_dataset};
@@ -9,7 +9,7 @@ use sqsim::model::FloatExec;
 use sqsim::paper::paper_drop_db;
 use sqsim::select::{Method, MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// FP and DFSQ-float accuracy over several bit-widths and selection methods
 /// at once: the FP pass runs once per image, each quantized configuration
@@ -29,6 +29,14 @@ pub struct Args {
     /// CSV output (written atomically).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Per-image scores as CSV, rewritten atomically after every image so a
+    /// long run that is killed keeps the images it finished.
+    #[arg(long)]
+    per_image: Option<PathBuf>,
+    /// Reuse the scores already in `--per-image FILE` (same model, dataset,
+    /// image, bits and method) instead of recomputing them.
+    #[arg(long, requires = "per_image")]
+    resume: bool,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     #[arg(long)]
@@ -50,6 +58,51 @@ struct Row {
     paper_drop_db: Option<f64>,
 }
 
+/// One image under one quantized configuration (the `--per-image` CSV).
+#[derive(Serialize, Deserialize, Clone)]
+struct ImageRow {
+    model: String,
+    dataset: String,
+    image: String,
+    bits: u32,
+    method: String,
+    fp_psnr: f64,
+    fp_ssim: f64,
+    dfsq_psnr: f64,
+    dfsq_ssim: f64,
+}
+
+impl ImageRow {
+    fn key(&self) -> (&str, &str, u32, &str) {
+        (&self.dataset, &self.image, self.bits, &self.method)
+    }
+}
+
+fn read_per_image(path: &Path, model: &str) -> anyhow::Result<Vec<ImageRow>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, row) in r.deserialize::<ImageRow>().enumerate() {
+        let row = row.with_context(|| format!("{}: row {} is not a per-image accuracy row", path.display(), i + 1))?;
+        if row.model != model {
+            bail!("{}: row {} is for model {}, not {model}; use another --per-image file", path.display(), i + 1, row.model);
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn write_per_image(path: &Path, rows: &[ImageRow]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    sqsim::io_util::atomic_write(path, &w.into_inner()?)?;
+    Ok(())
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
     for &b in &a.bits {
         if !(MIN_BITS..=MAX_BITS).contains(&b) {
@@ -57,7 +110,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     let methods: Vec<Method> = a.method.iter().map(|m| m.parse()).collect::<Result<_, _>>()?;
-    if let Some(out) = &a.out {
+    for out in a.out.iter().chain(&a.per_image) {
         check_writable(out)?;
     }
     let u = UniversalSet::default();
@@ -70,6 +123,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             configs.push((b, m, FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }));
         }
     }
+    // earlier rows are kept in the rewritten file, resumed or not: nothing is lost
+    let mut store = match &a.per_image {
+        Some(p) => read_per_image(p, &model.name)?,
+        None => Vec::new(),
+    };
     let mut rows = Vec::new();
     for d in &a.dataset {
         let (name, dir) = resolve_dataset(d)?;
@@ -81,10 +139,45 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let mut fp = Vec::new();
         let mut q: Vec<Vec<Scores>> = vec![Vec::new(); configs.len()];
         for p in &paths {
+            let image = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let cached: Option<Vec<&ImageRow>> = if a.resume {
+                configs
+                    .iter()
+                    .map(|(b, m, _)| store.iter().rev().find(|r| r.key() == (&name, &image, *b, m.name())))
+                    .collect()
+            } else {
+                None
+            };
+            if let Some(c) = cached.filter(|c| !c.is_empty()) {
+                fp.push(Scores { psnr: c[0].fp_psnr, ssim: c[0].fp_ssim });
+                for (i, r) in c.iter().enumerate() {
+                    q[i].push(Scores { psnr: r.dfsq_psnr, ssim: r.dfsq_ssim });
+                }
+                pb.inc(1);
+                continue;
+            }
             let pair = make_pair(p, model.scale)?;
-            fp.push(score(&super_resolve(&model, &pair.lr, &FloatExec)?.1, &pair.hr, model.scale)?);
-            for (i, (_, _, ex)) in configs.iter().enumerate() {
-                q[i].push(score(&super_resolve(&model, &pair.lr, ex)?.1, &pair.hr, model.scale)?);
+            let f = score(&super_resolve(&model, &pair.lr, &FloatExec)?.1, &pair.hr, model.scale)?;
+            fp.push(f);
+            for (i, (b, m, ex)) in configs.iter().enumerate() {
+                let s = score(&super_resolve(&model, &pair.lr, ex)?.1, &pair.hr, model.scale)?;
+                q[i].push(s);
+                let row = ImageRow {
+                    model: model.name.clone(),
+                    dataset: name.clone(),
+                    image: image.clone(),
+                    bits: *b,
+                    method: m.name().into(),
+                    fp_psnr: f.psnr,
+                    fp_ssim: f.ssim,
+                    dfsq_psnr: s.psnr,
+                    dfsq_ssim: s.ssim,
+                };
+                store.retain(|r| r.key() != row.key());
+                store.push(row);
+            }
+            if let Some(pi) = &a.per_image {
+                write_per_image(pi, &store)?;
             }
             pb.inc(1);
         }
