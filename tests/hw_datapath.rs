@@ -163,3 +163,86 @@ fn stats_unit_hand_examples() {
     let n = channel_norm(&[4990, 5010], false, &m3);
     assert_eq!((n.m_mant, n.mu_mant, n.exp), (1, 5, 10));
 }
+
+mod quantizer_plane {
+    use quickcheck::{quickcheck, TestResult};
+    use sqsim::config::{DenormConfig, DenormFormat};
+    use sqsim::hw::quantizer::ChannelQuantizer;
+    use sqsim::hw::{channel_norm, ChannelNorm};
+    use sqsim::select::PointSet;
+    use sqsim::sq::UniversalSet;
+
+    quickcheck! {
+        /// The whole-plane quantizer (one vectorized pass per threshold) gives
+        /// every activation the index the per-element quantizer gives, and
+        /// that index is the spec's: the number of midpoints t_j with
+        /// t_j·M̂ < x − μ̂ (ties to the lower point), for 2..=256 points.
+        fn index_plane_equals_index_and_the_spec(seed: u64, npts: u16, xs: Vec<i32>, relu: bool) -> TestResult {
+            let u = UniversalSet::default();
+            let mut r = sqsim::rng::SplitMix64::new(seed);
+            let n = 2 + npts as usize % 255;
+            let mut pick: Vec<i64> = u.ints().to_vec();
+            // n distinct points of U, sorted
+            for i in 0..n {
+                let j = i + (r.next_f64() * (pick.len() - i) as f64) as usize % (pick.len() - i);
+                pick.swap(i, j);
+            }
+            let mut ints = pick[..n].to_vec();
+            ints.sort_unstable();
+            let q = ChannelQuantizer::new(&PointSet { frac_bits: u.frac_bits, ints }, &u).unwrap();
+            // a stats-unit norm, or a hand-built one whose M̂ is a multiple of
+            // 2^(F+1), so activations exactly on a threshold (ties) exist
+            let mut x: Vec<i64> = xs.iter().map(|&v| (v >> 8) as i64).collect();
+            if relu {
+                x.iter_mut().for_each(|v| *v = (*v).max(0));
+            }
+            let norm = if seed % 2 == 0 {
+                if x.is_empty() {
+                    return TestResult::discard();
+                }
+                channel_norm(&x, relu, &DenormConfig { format: DenormFormat::Mantissa, ..Default::default() })
+            } else {
+                let exp = u.frac_bits + 1 + (seed >> 8) as u32 % 4;
+                let norm = ChannelNorm { m_mant: 1 + (seed >> 16) as i64 % 255, mu_mant: (seed >> 32) as i64 % 64, exp };
+                let k = norm.m_hat() >> (u.frac_bits + 1);
+                for &t in &q.t_int {
+                    for d in -1..=1 {
+                        x.push(norm.mu_hat() + t * k + d);
+                    }
+                }
+                norm
+            };
+            let th = q.scaled_thresholds(&norm);
+            let mut plane = vec![0xffu8; x.len()];
+            q.index_plane(&th, &norm, &x, &mut plane);
+            for (i, &v) in x.iter().enumerate() {
+                let lhs = (v - norm.mu_hat()) as i128 * (2i128 << u.frac_bits);
+                let spec = q.t_int.iter().filter(|&&t| (t as i128) * (norm.m_hat() as i128) < lhs).count();
+                if plane[i] as usize != spec || q.index(&th, &norm, v) != spec {
+                    return TestResult::error(format!("x={v}: plane {} index {} spec {spec}", plane[i], q.index(&th, &norm, v)));
+                }
+            }
+            TestResult::passed()
+        }
+    }
+}
+
+quickcheck::quickcheck! {
+    /// Host float → fixed rounds half to even at frac_bits, then fits the
+    /// register (saturating here), for any f32 — ties, NaN and ±∞ included.
+    fn to_fixed_rounds_half_to_even_then_fits(bits: u32, frac: u32, x: f32, tie: i32) -> bool {
+        let reg = Reg::new(4 + bits % 22, OverflowPolicy::Saturate);
+        let frac = frac % (reg.bits - 1);
+        let scale = (1u64 << frac) as f64;
+        // also exact ties: an odd multiple of half an LSB
+        let xs = [x, ((tie as f64 + 0.5) / scale) as f32, f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        xs.iter().all(|&x| {
+            let mut n = 0u64;
+            let got = sqsim::hw::fixed::to_fixed(x, frac, &reg, &mut n);
+            let v = x as f64 * scale;
+            let want = if v.is_nan() { 0 } else { v.round_ties_even().clamp(reg.min as f64, reg.max as f64) as i64 };
+            let over = v.is_nan() || v.round_ties_even() < reg.min as f64 || v.round_ties_even() > reg.max as f64;
+            got == want && (n == 1) == over
+        })
+    }
+}

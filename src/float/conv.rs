@@ -35,6 +35,16 @@ fn check_input(x: &Feature, conv: &Conv2d) -> Result<()> {
     Ok(())
 }
 
+/// The output buffer shared by the bands; each writes only its own pixels.
+struct SyncPtr(*mut f32);
+// SAFETY: used only in `conv2d`, where bands write disjoint elements.
+unsafe impl Sync for SyncPtr {}
+impl SyncPtr {
+    fn get(&self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// Fast convolution (im2col + sgemm, rayon over pixel bands).
 pub fn conv2d(x: &Feature, conv: &Conv2d) -> Result<Feature> {
     check_input(x, conv)?;
@@ -48,53 +58,48 @@ pub fn conv2d(x: &Feature, conv: &Conv2d) -> Result<Feature> {
     let band = band_pixels(kk, hw);
     let bands: Vec<(usize, usize)> = (0..hw).step_by(band).map(|p0| (p0, (p0 + band).min(hw))).collect();
 
-    let results: Vec<Vec<f32>> = bands
-        .par_iter()
-        .map(|&(p0, p1)| {
-            let n = p1 - p0;
-            let mut acc = vec![0f32; conv.out_c * n];
-            for (o, row) in acc.chunks_exact_mut(n).enumerate() {
-                row.fill(conv.bias[o]);
-            }
-            let cols_buf;
-            let (b_ptr, rsb) = if k == 1 {
-                // 1x1: the input band already is the B matrix (row stride hw).
-                (x.data[p0..].as_ptr(), hw as isize)
-            } else {
-                cols_buf = im2col_band(&x.data, x.c, x.h, x.w, k, p0, p1);
-                (cols_buf.as_ptr(), n as isize)
-            };
-            // SAFETY: A is out_c x kk (conv.weight, length checked), B is kk x n
-            // (the im2col buffer of kk*n, or for k == 1 elements c*hw + p0 + j,
-            // j < n, which lie inside x.data because p1 <= hw), C is out_c x n.
-            unsafe {
-                matrixmultiply::sgemm(
-                    conv.out_c,
-                    kk,
-                    n,
-                    1.0,
-                    conv.weight.as_ptr(),
-                    kk as isize,
-                    1,
-                    b_ptr,
-                    rsb,
-                    1,
-                    1.0,
-                    acc.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
-            acc
-        })
-        .collect();
-
-    for (&(p0, p1), acc) in bands.iter().zip(&results) {
-        let n = p1 - p0;
-        for o in 0..conv.out_c {
-            out.data[o * hw + p0..o * hw + p1].copy_from_slice(&acc[o * n..(o + 1) * n]);
-        }
+    for (o, plane) in out.data.chunks_exact_mut(hw).enumerate() {
+        plane.fill(conv.bias[o]);
     }
+    // Each band's sgemm writes its C block straight into the output (row
+    // stride hw), so the output is never held twice: at DIV2K size the
+    // 256-channel upsampler conv alone is 0.7 GB.
+    let c_base = SyncPtr(out.data.as_mut_ptr());
+    bands.par_iter().for_each(|&(p0, p1)| {
+        let n = p1 - p0;
+        let cols_buf;
+        let (b_ptr, rsb) = if k == 1 {
+            // 1x1: the input band already is the B matrix (row stride hw).
+            (x.data[p0..].as_ptr(), hw as isize)
+        } else {
+            cols_buf = im2col_band(&x.data, x.c, x.h, x.w, k, p0, p1);
+            (cols_buf.as_ptr(), n as isize)
+        };
+        // SAFETY: A is out_c x kk (conv.weight, length checked), B is kk x n
+        // (the im2col buffer of kk*n, or for k == 1 elements c*hw + p0 + j,
+        // j < n, which lie inside x.data because p1 <= hw). C is out_c x n at
+        // elements o*hw + p0 + j of out.data (length out_c*hw, p1 <= hw);
+        // bands are disjoint pixel ranges, so no two threads touch the same
+        // element, and `out` outlives the parallel loop.
+        unsafe {
+            matrixmultiply::sgemm(
+                conv.out_c,
+                kk,
+                n,
+                1.0,
+                conv.weight.as_ptr(),
+                kk as isize,
+                1,
+                b_ptr,
+                rsb,
+                1,
+                1.0,
+                c_base.get().add(p0),
+                hw as isize,
+                1,
+            );
+        }
+    });
     Ok(out)
 }
 

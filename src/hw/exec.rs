@@ -11,6 +11,7 @@ use crate::dfsq::{FakeQuantExec, QuantLayer};
 use crate::model::{ConvExec, Conv2d, QuantSite};
 use crate::sq::UniversalSet;
 use crate::{Error, Feature, Result};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Mutex;
 
@@ -66,7 +67,21 @@ impl<'a> HwExec<'a> {
     pub fn to_fixed(&self, x: &Feature, count: &mut u64) -> Vec<i64> {
         let dp = &self.layers.first().map(|l| l.cfg.datapath.clone()).unwrap_or_default();
         let reg = Reg::new(dp.act_bits, dp.overflow);
-        x.data.iter().map(|&v| to_fixed(v, dp.act_frac_bits, &reg, count)).collect()
+        // per-chunk overflow counts summed in chunk order: same on any thread count
+        let chunks: Vec<(Vec<i64>, u64)> = x
+            .data
+            .par_chunks(1 << 16)
+            .map(|c| {
+                let mut n = 0;
+                (c.iter().map(|&v| to_fixed(v, dp.act_frac_bits, &reg, &mut n)).collect(), n)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(x.data.len());
+        for (c, n) in chunks {
+            out.extend_from_slice(&c);
+            *count += n;
+        }
+        out
     }
 }
 
@@ -83,7 +98,7 @@ impl ConvExec for HwExec<'_> {
             l.run_fast(&xf, x.h, x.w, site.post_relu)?
         };
         let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
-        let y = Feature::from_vec(l.out_c, x.h, x.w, run.out.iter().map(|&v| (v as f64 * scale) as f32).collect())?;
+        let y = Feature::from_vec(l.out_c, x.h, x.w, run.out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
         let mut err = (0f64, 0f64, 0f64);
         if let Some(r) = self.reference {
             let yr = r.quant_conv(conv, site, x)?;

@@ -93,10 +93,23 @@ pub fn div_round(a: i128, b: i128) -> i128 {
     }
 }
 
-/// Host float → fixed: round half to even at `frac_bits`, then fit.
+/// Host float → fixed: round half to even at `frac_bits`, then fit (an
+/// overflow, ±∞ or NaN is counted in `count`).
 #[inline]
 pub fn to_fixed(x: f32, frac_bits: u32, reg: &Reg, count: &mut u64) -> i64 {
-    let v = (x as f64 * (1u64 << frac_bits) as f64).round_ties_even();
-    let v = if v.is_finite() { v.clamp(-1e30, 1e30) as i128 } else { 0 };
+    let v = x as f64 * (1u64 << frac_bits) as f64;
+    // round half to even; below 2^51 by adding and removing 1.5·2^52 (exact
+    // in IEEE round-to-nearest-even, and no libm `rint` call per activation)
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    let v = if v.abs() < (1u64 << 51) as f64 { (v + MAGIC) - MAGIC } else { v.round_ties_even() };
+    // i64 is enough for every value a register can hold (a software f64→i128
+    // conversion per activation was a visible cost); beyond it, a clamp that
+    // still overflows any register
+    // ±∞ clamp like any too-large value; NaN has no value: 0, counted
+    if v.is_nan() {
+        *count += 1;
+        return 0;
+    }
+    let v = v.clamp(-9.0e18, 9.0e18) as i64 as i128;
     reg.fit(v, count)
 }

@@ -17,6 +17,7 @@ use crate::dfsq::QuantLayer;
 use crate::quant::{weight::signed_bits, Granularity};
 use crate::sq::{shift_add, UniversalSet};
 use crate::{Error, Result};
+use rayon::prelude::*;
 
 /// A quantized conv prepared for the datapath.
 #[derive(Clone, Debug)]
@@ -129,19 +130,19 @@ impl HwLayer {
 
     /// Stats unit over every input channel.
     pub fn norms(&self, x: &[i64], hw: usize, post_relu: bool) -> Vec<ChannelNorm> {
-        (0..self.in_c).map(|c| channel_norm(&x[c * hw..(c + 1) * hw], post_relu, &self.cfg.denorm)).collect()
+        (0..self.in_c).into_par_iter().map(|c| channel_norm(&x[c * hw..(c + 1) * hw], post_relu, &self.cfg.denorm)).collect()
     }
 
     /// Quantizer indices for every activation, [c][y][x].
     pub fn indices(&self, x: &[i64], hw: usize, norms: &[ChannelNorm]) -> Vec<u8> {
         let mut idx = vec![0u8; x.len()];
-        for c in 0..self.in_c {
-            let q = &self.quant[c];
-            let th = q.scaled_thresholds(&norms[c]);
-            for p in c * hw..(c + 1) * hw {
-                idx[p] = q.index(&th, &norms[c], x[p]) as u8;
-            }
+        if hw == 0 {
+            return idx;
         }
+        idx.par_chunks_mut(hw).zip(x.par_chunks(hw)).enumerate().for_each(|(c, (ic, xc))| {
+            let q = &self.quant[c];
+            q.index_plane(&q.scaled_thresholds(&norms[c]), &norms[c], xc, ic);
+        });
         idx
     }
 

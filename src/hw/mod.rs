@@ -6,6 +6,7 @@
 pub mod exec;
 pub mod fast;
 pub mod fixed;
+mod gemm;
 pub mod layer;
 pub mod quantizer;
 pub mod stats;
