@@ -87,7 +87,7 @@ impl Edsr {
         ops::add(&mut res, &x)?;
         let mut y = res;
         for (conv, r) in &self.up {
-            y = ops::pixel_shuffle(&conv2d(&y, conv)?, *r)?;
+            y = ops::conv2d_pixel_shuffle(&y, conv, *r)?;
         }
         let mut y = conv2d(&y, &self.tail)?;
         ops::add_channel_const(&mut y, &self.add_offset)?;
