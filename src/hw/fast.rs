@@ -209,17 +209,23 @@ impl HwLayer {
             })
             .collect();
 
-        let mut out = vec![0i64; self.out_c * hw];
-        let mut overflow = OverflowCounts::default();
-        for (&(y0, y1), (band, ovf)) in bands.iter().zip(results) {
-            let rows = y1 - y0;
-            for o in 0..self.out_c {
-                out[o * hw + y0 * w..o * hw + y1 * w].copy_from_slice(&band[o * rows * w..(o + 1) * rows * w]);
-            }
-            overflow.add(&ovf);
-        }
+        let pixels: Vec<(usize, usize)> = bands.iter().map(|&(y0, y1)| (y0 * w, y1 * w)).collect();
+        let (out, overflow) = gather_bands(self.out_c, hw, &pixels, results);
         Ok(LayerRun { out, norms, overflow })
     }
 }
 
-
+/// Assembles per-band outputs (`out_c` rows of the band's pixels `p0..p1`
+/// each) into one c×h×w plane and sums the bands' overflow counts in order.
+pub(crate) fn gather_bands(out_c: usize, hw: usize, bands: &[(usize, usize)], results: Vec<(Vec<i64>, OverflowCounts)>) -> (Vec<i64>, OverflowCounts) {
+    let mut out = vec![0i64; out_c * hw];
+    let mut overflow = OverflowCounts::default();
+    for (&(p0, p1), (band, ovf)) in bands.iter().zip(results) {
+        let n = p1 - p0;
+        for o in 0..out_c {
+            out[o * hw + p0..o * hw + p1].copy_from_slice(&band[o * n..(o + 1) * n]);
+        }
+        overflow.add(&ovf);
+    }
+    (out, overflow)
+}

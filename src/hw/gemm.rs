@@ -95,15 +95,6 @@ impl HwLayer {
                 (out, ovf)
             })
             .collect();
-        let mut out = vec![0i64; self.out_c * hw];
-        let mut overflow = OverflowCounts::default();
-        for (&(p0, p1), (band, ovf)) in bands.iter().zip(results) {
-            let n = p1 - p0;
-            for o in 0..self.out_c {
-                out[o * hw + p0..o * hw + p1].copy_from_slice(&band[o * n..(o + 1) * n]);
-            }
-            overflow.add(&ovf);
-        }
-        (out, overflow)
+        super::fast::gather_bands(self.out_c, hw, &bands, results)
     }
 }
