@@ -68,10 +68,6 @@ impl HwLayer {
         // exact products as integer multiplies when f ≥ F
         let exact = f >= ff;
         let up = f.saturating_sub(ff);
-        let mut s_plane = vec![0i64; if exact { x.len() } else { 0 }];
-        s_plane.par_chunks_mut(hw).zip(idx.par_chunks(hw)).zip(&self.quant).for_each(|((sc, ic), q)| {
-            sc.iter_mut().zip(ic).for_each(|(s, &i)| *s = q.s_int[i as usize] << up);
-        });
         let max_w = self.w.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let max_s = self.quant.iter().flat_map(|q| q.s_int.iter()).map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let bound = max_w * (max_s << up) * kk as i128;
@@ -103,9 +99,13 @@ impl HwLayer {
         let gemm_exact = taps_safe && acc_safe && acc_bound < 1i128 << 53 && (max_s << up) * max_mhat < 1i128 << 53;
         if gemm_exact {
             let mu = super::gemm::MuTable { tab: &mu_tab, row_id: &row_id, col_id: &col_id, nr, nc };
-            let (out, overflow) = self.run_gemm(&s_plane, h, w, &norms, &mu);
+            let (out, overflow) = self.run_gemm(&idx, up, h, w, &norms, &mu);
             return Ok(LayerRun { out, norms, overflow });
         }
+        let mut s_plane = vec![0i64; if exact { x.len() } else { 0 }];
+        s_plane.par_chunks_mut(hw).zip(idx.par_chunks(hw)).zip(&self.quant).for_each(|((sc, ic), q)| {
+            sc.iter_mut().zip(ic).for_each(|(s, &i)| *s = q.s_int[i as usize] << up);
+        });
         let s32: Vec<i32> = if use_i32 { s_plane.iter().map(|&v| v as i32).collect() } else { Vec::new() };
         let bands: Vec<(usize, usize)> = (0..h).step_by(BAND_ROWS).map(|y0| (y0, (y0 + BAND_ROWS).min(h))).collect();
         let results: Vec<(Vec<i64>, OverflowCounts)> = bands

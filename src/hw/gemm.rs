@@ -26,16 +26,17 @@ pub(crate) struct MuTable<'a> {
 }
 
 impl HwLayer {
-    /// `s` is the quantized activation plane (c×h×w, integer values at the
-    /// PE's fraction bits). Precondition (checked by `run_fast`): no tap sum
+    /// `idx` holds the quantizer index of every activation (c×h×w) and `up`
+    /// the shift from F to the PE's fraction bits. Precondition (checked by `run_fast`): no tap sum
     /// or accumulator can overflow and every output's Σ|terms| < 2^53.
-    pub(crate) fn run_gemm(&self, s: &[i64], h: usize, w: usize, norms: &[ChannelNorm], mu: &MuTable) -> (Vec<i64>, OverflowCounts) {
+    pub(crate) fn run_gemm(&self, idx: &[u8], up: u32, h: usize, w: usize, norms: &[ChannelNorm], mu: &MuTable) -> (Vec<i64>, OverflowCounts) {
         let hw = h * w;
         let kk = self.in_c * self.k * self.k;
-        let mut a = vec![0f64; s.len()];
-        a.par_chunks_mut(hw).zip(s.par_chunks(hw)).zip(norms).for_each(|((ac, sc), n)| {
-            let m = n.m_hat();
-            ac.iter_mut().zip(sc).for_each(|(d, &v)| *d = (v * m) as f64);
+        // a = M̂_c·s, built straight from the indices (no integer s plane)
+        let mut a = vec![0f64; idx.len()];
+        a.par_chunks_mut(hw).zip(idx.par_chunks(hw)).zip(norms.par_iter().zip(&self.quant)).for_each(|((ac, ic), (n, q))| {
+            let lut: Vec<f64> = q.s_int.iter().map(|&v| ((v << up) * n.m_hat()) as f64).collect();
+            ac.iter_mut().zip(ic).for_each(|(d, &i)| *d = lut[i as usize]);
         });
         let wf: Vec<f64> = self.w.iter().map(|&v| v as f64).collect();
         let act = self.act_reg();
