@@ -4,7 +4,7 @@
 //! even, fit), and the datapath's output converted back exactly.
 //! Optionally the float reference runs the same conv on the same input so
 //! every layer's own error is measured.
-use super::fixed::{to_fixed, OverflowCounts, Reg};
+use super::fixed::{to_fixed_all, OverflowCounts, Reg};
 use super::layer::HwLayer;
 use crate::config::HwConfig;
 use crate::dfsq::{FakeQuantExec, QuantLayer};
@@ -66,22 +66,7 @@ impl<'a> HwExec<'a> {
     /// Host → datapath conversion of one conv input.
     pub fn to_fixed(&self, x: &Feature, count: &mut u64) -> Vec<i64> {
         let dp = &self.layers.first().map(|l| l.cfg.datapath.clone()).unwrap_or_default();
-        let reg = Reg::new(dp.act_bits, dp.overflow);
-        // per-chunk overflow counts summed in chunk order: same on any thread count
-        let chunks: Vec<(Vec<i64>, u64)> = x
-            .data
-            .par_chunks(1 << 16)
-            .map(|c| {
-                let mut n = 0;
-                (c.iter().map(|&v| to_fixed(v, dp.act_frac_bits, &reg, &mut n)).collect(), n)
-            })
-            .collect();
-        let mut out = Vec::with_capacity(x.data.len());
-        for (c, n) in chunks {
-            out.extend_from_slice(&c);
-            *count += n;
-        }
-        out
+        to_fixed_all(&x.data, dp.act_frac_bits, &Reg::new(dp.act_bits, dp.overflow), count)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Fixed-point registers: a width, an overflow policy, and a counter that
 //! every out-of-range write increments. Nothing overflows silently.
 use crate::config::OverflowPolicy;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// A signed register of `bits` bits.
@@ -112,4 +113,22 @@ pub fn to_fixed(x: f32, frac_bits: u32, reg: &Reg, count: &mut u64) -> i64 {
     }
     let v = v.clamp(-9.0e18, 9.0e18) as i64 as i128;
     reg.fit(v, count)
+}
+
+/// `to_fixed` over a whole tensor, in parallel; the per-chunk overflow counts
+/// are summed in chunk order, so the result is the same on any thread count.
+pub fn to_fixed_all(x: &[f32], frac_bits: u32, reg: &Reg, count: &mut u64) -> Vec<i64> {
+    let chunks: Vec<(Vec<i64>, u64)> = x
+        .par_chunks(1 << 16)
+        .map(|c| {
+            let mut n = 0;
+            (c.iter().map(|&v| to_fixed(v, frac_bits, reg, &mut n)).collect(), n)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(x.len());
+    for (c, n) in chunks {
+        out.extend_from_slice(&c);
+        *count += n;
+    }
+    out
 }

@@ -3,7 +3,7 @@
 //! to the activation format and run through the stats unit and quantizer.
 use crate::config::HwConfig;
 use crate::dfsq::{calib, quantize_model, Calibration, QuantConfig};
-use crate::hw::fixed::{to_fixed, Reg};
+use crate::hw::fixed::{to_fixed_all, Reg};
 use crate::hw::{ChannelNorm, HwLayer};
 use crate::image::{crop, make_pair, to_feature};
 use crate::model::{ConvExec, Conv2d, FloatExec, Model, QuantSite};
@@ -117,7 +117,7 @@ pub fn capture(model: &Model, spec: &SourceSpec, cfg: &HwConfig, calib_file: Opt
     let dp = &cfg.datapath;
     let reg = Reg::new(dp.act_bits, dp.overflow);
     let mut act_in_overflows = 0;
-    let x: Vec<i64> = xf.data.iter().map(|&v| to_fixed(v, dp.act_frac_bits, &reg, &mut act_in_overflows)).collect();
+    let x = to_fixed_all(&xf.data, dp.act_frac_bits, &reg, &mut act_in_overflows);
     let hw = xf.h * xf.w;
     let norms = layer.norms(&x, hw, post_relu);
     let idx = layer.indices(&x, hw, &norms);
