@@ -250,19 +250,7 @@ pub fn cost_svg(d: &ReportData, bits: u32) -> Result<String> {
         let (top, bottom) = root.split_vertically(360);
         let upper = top.split_evenly((1, 2));
         let cmax = rows.iter().map(|r| r.cycles as f64).fold(1.0, f64::max) * 1.1;
-        let mut ch = ChartBuilder::on(&upper[0])
-            .caption(format!("cycles per layer (W{bits}A{bits})"), ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..cmax)
-            .map_err(plot_err)?;
-        ch.configure_mesh()
-            .x_desc("quantized layer")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.2e}"))
-            .draw()
-            .map_err(plot_err)?;
+        let mut ch = layer_bars(&upper[0], &format!("cycles per layer (W{bits}A{bits})"), n, cmax, &|y| format!("{y:.2e}"))?;
         ch.draw_series(
             rows.iter()
                 .enumerate()
@@ -285,19 +273,7 @@ pub fn cost_svg(d: &ReportData, bits: u32) -> Result<String> {
                 })
                 .fold(1e-9, f64::max)
                 * 1.15;
-            let mut ch = ChartBuilder::on(area)
-                .caption(title, ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(70)
-                .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..emax)
-                .map_err(plot_err)?;
-            ch.configure_mesh()
-                .x_desc("quantized layer")
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| format!("{y:.1}"))
-                .draw()
-                .map_err(plot_err)?;
+            let mut ch = layer_bars(area, title, n, emax, &|y| format!("{y:.1}"))?;
             for (k, (name, col)) in [("shift-add", C_DFSQ), ("int-mult baseline", C_HW)].into_iter().enumerate() {
                 let off = if k == 0 { -0.38 } else { 0.0 };
                 ch.draw_series(rows.iter().enumerate().map(|(i, r)| {
@@ -317,6 +293,26 @@ pub fn cost_svg(d: &ReportData, bits: u32) -> Result<String> {
         }
         Ok(())
     })
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// Axes of a per-layer bar chart: quantized layer 0..n on x, 0..y_max on y.
+fn layer_bars<'a, 'b>(area: &'a Area<'b>, caption: &str, n: f64, y_max: f64, y_fmt: &dyn Fn(&f64) -> String) -> Result<Chart<'a, 'b>> {
+    let mut ch = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..y_max)
+        .map_err(plot_err)?;
+    ch.configure_mesh()
+        .x_desc("quantized layer")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(y_fmt)
+        .draw()
+        .map_err(plot_err)?;
+    Ok(ch)
 }
 
 fn to_csv<T: serde::Serialize>(rows: &[T]) -> Result<Vec<u8>> {
