@@ -125,6 +125,37 @@ pub struct HwConfig {
     pub datapath: DatapathConfig,
     pub denorm: DenormConfig,
     pub array: ArrayConfig,
+    /// Widths of the uniform-integer baseline datapath (hw/SPEC.md
+    /// "Uniform-integer datapath"); omitted from the TOML when default.
+    #[serde(skip_serializing_if = "UniformConfig::is_default")]
+    pub uniform: UniformConfig,
+}
+
+/// The uniform-integer datapath (gemmlowp/TFLite scheme): b-bit codes with a
+/// zero point, integer products, an accumulator across all input channels,
+/// per-output-channel fixed-point requantization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UniformConfig {
+    /// Accumulator Σ w·(q − Z) over every input channel and tap (signed).
+    pub acc_bits: u32,
+    /// Unsigned mantissa of the input quantizer's 1/scale multiplier.
+    pub input_mult_bits: u32,
+    /// Unsigned mantissa of each output channel's requantization multiplier
+    /// (gemmlowp: a 31-bit Q0.31 multiplier and a rounding shift).
+    pub requant_mult_bits: u32,
+}
+
+impl Default for UniformConfig {
+    fn default() -> Self {
+        UniformConfig { acc_bits: 32, input_mult_bits: 24, requant_mult_bits: 31 }
+    }
+}
+
+impl UniformConfig {
+    pub fn is_default(&self) -> bool {
+        *self == UniformConfig::default()
+    }
 }
 
 impl Default for HwConfig {
@@ -134,6 +165,7 @@ impl Default for HwConfig {
             datapath: DatapathConfig::default(),
             denorm: DenormConfig::default(),
             array: ArrayConfig::default(),
+            uniform: UniformConfig::default(),
         }
     }
 }
@@ -185,6 +217,9 @@ impl HwConfig {
         range("datapath.tap_sum_bits", d.tap_sum_bits, 2, 62)?;
         range("datapath.denorm_acc_bits", d.denorm_acc_bits, 2, 62)?;
         range("datapath.delta_mult_bits", d.delta_mult_bits, 2, 32)?;
+        range("uniform.acc_bits", self.uniform.acc_bits, 2, 62)?;
+        range("uniform.input_mult_bits", self.uniform.input_mult_bits, 2, 32)?;
+        range("uniform.requant_mult_bits", self.uniform.requant_mult_bits, 2, 32)?;
         let n = &self.denorm;
         range("denorm.max_mant_bits", n.max_mant_bits, 1, 24)?;
         range("denorm.mean_mant_bits", n.mean_mant_bits, 2, 32)?;

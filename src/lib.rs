@@ -1,6 +1,7 @@
 //! sqsim — bit-accurate, cycle-level simulator of the DFSQ shift-add
 //! super-resolution datapath. Layering (data flows one way):
 //! `sq`, `config` → `select`, `quant` → `model`, `float` → `dfsq` → `hw` → cycle/cost/vectors → CLI.
+pub mod compare;
 pub mod config;
 pub mod cycle;
 pub mod dfsq;
@@ -20,6 +21,7 @@ pub mod select;
 pub mod sq;
 pub mod sweep;
 pub mod tensor;
+pub mod uniform;
 pub mod vectors;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@ use anyhow::bail;
 use sqsim::dfsq::calib;
 use sqsim::select::{Method, SelectConfig, MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
+use sqsim::uniform::QMethod;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -21,9 +22,14 @@ pub struct Args {
     images: String,
     #[arg(long)]
     max_images: Option<usize>,
-    /// kmeans (DFSQ) or optimal; comma-separated for several.
+    /// kmeans (DFSQ) or optimal point selection, or minmax / percentile
+    /// static ranges of the uniform baselines (one file per method, for
+    /// every bit-width); comma-separated for several.
     #[arg(long, value_delimiter = ',', default_value = "kmeans")]
     method: Vec<String>,
+    /// Clipping percentile of `percentile`, in (0, 100].
+    #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
+    percentile: f64,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     #[arg(long, default_value = "dfsq")]
@@ -41,7 +47,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             bail!("invalid bits: {b} not in {MIN_BITS}..={MAX_BITS}");
         }
     }
-    let methods: Vec<Method> = a.method.iter().map(|m| m.parse()).collect::<Result<_, _>>()?;
+    let all: Vec<QMethod> = a.method.iter().map(|m| QMethod::parse(m, a.percentile)).collect::<Result<_, _>>()?;
+    let methods: Vec<Method> = all.iter().filter_map(|m| if let QMethod::Dfsq(s) = m { Some(*s) } else { None }).collect();
+    let ranged: Vec<QMethod> = all.iter().copied().filter(|m| m.is_static()).collect();
+    if all.contains(&QMethod::DfsqUniform) {
+        bail!("invalid method: dfsq-uniform needs no calibration (its points are the whole uniform grid)");
+    }
     if methods.contains(&Method::Exhaustive) {
         bail!("invalid method: exhaustive search is exponential in |U|; use kmeans or optimal");
     }
@@ -53,9 +64,32 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if many && !(template.contains("{method}") || methods.len() == 1) {
         bail!("--out needs {{method}} in its name when several methods are given");
     }
+    if ranged.len() > 1 && !template.contains("{method}") {
+        bail!("--out needs {{method}} in its name when several methods are given");
+    }
+    if !ranged.is_empty() && !methods.is_empty() && !template.contains("{method}") {
+        bail!("--out needs {{method}} in its name when several methods are given");
+    }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
     let model = load_model(&a.model, a.weights.as_deref())?;
     let imgs = calib_images(&model, &a.images, a.max_images)?;
+    if !ranged.is_empty() {
+        let pb = progress(2 * imgs.len(), "ranges", a.quiet);
+        let st = sqsim::uniform::collect_ranges(&model, &imgs, &|i| pb.set_position(i as u64))?;
+        pb.finish_and_clear();
+        for m in &ranged {
+            let pct = if let QMethod::Percentile(p) = m { Some(*p) } else { None };
+            let c = st.calibration(&model.name, pct);
+            let out = PathBuf::from(template.replace("{method}", &m.label()).replace("{bits}", "all"));
+            c.save(&out)?;
+            if !a.quiet {
+                println!("wrote {} ({} layers, {} images, {})", out.display(), c.layers.len(), imgs.len(), m.label());
+            }
+        }
+    }
+    if methods.is_empty() {
+        return Ok(());
+    }
     let pb = progress(imgs.len(), "calibrating", a.quiet);
     let stats = calib::collect(&model, &imgs, &u, &|i| pb.set_position(i as u64))?;
     pb.finish_and_clear();

@@ -8,6 +8,8 @@ use sqsim::image::{list_images, resolve_dataset};
 use sqsim::model::{load_builtin, load_path, Model};
 use sqsim::select::{Method, SelectConfig};
 use sqsim::sq::UniversalSet;
+use sqsim::quant::uniform::Range;
+use sqsim::uniform::{QMethod, RangeCalibration};
 use std::path::{Path, PathBuf};
 
 /// `--model NAME [--weights PATH]`, shared by the commands that run a model.
@@ -127,4 +129,31 @@ pub fn check_writable(out: &Path) -> anyhow::Result<()> {
     std::fs::File::create(&probe).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+pub fn shipped_ranges_path(model: &str, method: &QMethod) -> PathBuf {
+    sqsim::paths::models_dir().join("calib").join(format!("{model}_{}.json", method.label()))
+}
+
+/// Static ranges of a uniform design: `--calib FILE` (checked against the
+/// model and method), else the shipped file, else measured on calib32 (two
+/// full-precision passes; says so).
+pub fn resolve_ranges(model: &Model, user_weights: bool, calib: Option<&Path>, method: &QMethod, quiet: bool) -> anyhow::Result<Vec<Range>> {
+    let pct = if let QMethod::Percentile(p) = method { Some(*p) } else { None };
+    let fam = method.family();
+    if let Some(p) = calib {
+        return Ok(RangeCalibration::load(p)?.ranges(model, fam, pct).with_context(|| format!("--calib {}", p.display()))?);
+    }
+    let shipped = shipped_ranges_path(&model.name, method);
+    if !user_weights && shipped.exists() {
+        return Ok(RangeCalibration::load(&shipped)?.ranges(model, fam, pct)?);
+    }
+    if !quiet {
+        eprintln!("note: no {} ranges for {}; measuring them on calib32", method.label(), model.name);
+    }
+    let imgs = calib_images(model, "calib32", None)?;
+    let pb = progress(2 * imgs.len(), "ranges", quiet);
+    let st = sqsim::uniform::collect_ranges(model, &imgs, &|i| pb.set_position(i as u64))?;
+    pb.finish_and_clear();
+    Ok(st.calibration(&model.name, pct).ranges(model, fam, pct)?)
 }

@@ -2,6 +2,7 @@
 mod accuracy_cmd;
 mod calibrate_cmd;
 mod common;
+mod compare_cmd;
 mod cost_cmd;
 mod fmt;
 mod merge_cmd;
@@ -37,6 +38,8 @@ enum Cmd {
     Cost(cost_cmd::Args),
     /// Sweep datapath number formats: PSNR gap vs the float reference and cost.
     Sweep(sweep_cmd::Args),
+    /// DFSQ vs uniform-integer designs: bit-accurate accuracy, energy, area, Pareto front, budget.
+    Compare(compare_cmd::Args),
     /// Merge sharded sweep CSVs into the single-run result.
     Merge(merge_cmd::Args),
     /// Write RTL test vectors ($readmemh hex + CSV + manifest) from a real layer.
@@ -61,6 +64,7 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Accuracy(a) => accuracy_cmd::run(a),
         Cmd::Cost(a) => cost_cmd::run(a),
         Cmd::Sweep(a) => sweep_cmd::run(a),
+        Cmd::Compare(a) => compare_cmd::run(a),
         Cmd::Merge(a) => merge_cmd::run(a),
         Cmd::Vectors(a) => vectors_cmd::run(a),
         Cmd::Report(a) => report_cmd::run(a),

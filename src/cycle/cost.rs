@@ -158,6 +158,11 @@ pub struct Design {
     pub stats_value: Pa,
     pub threshold_mult: Pa,
     pub mu_table_mult: Pa,
+    /// Uniform array: one column sum added into its accumulator.
+    pub psum_add: Pa,
+    /// Uniform array: one activation through the input quantizer
+    /// (1/S multiply, zero-point add, clamp).
+    pub act_quant: Pa,
     pub pe_sq_um2: f64,
     pub pe_base_um2: f64,
     pub skew_sq_um2: f64,
@@ -222,6 +227,8 @@ impl Design {
             stats_value: stats_lane,
             threshold_mult: t.mul(s_bits, m_bits.max(1)),
             mu_table_mult: t.mul(cfg.denorm.mean_mant_bits, w.weight_bits + 4) + t.add(acc),
+            psum_add: Pa::default(),
+            act_quant: Pa::default(),
             pe_sq_um2: sq_arith.um2 + t.regs(w.code_bits + pe_regs).um2,
             pe_base_um2: base_arith.um2 + t.regs(s_bits + pe_regs).um2,
             skew_sq_um2: skew(w.code_bits),
@@ -240,14 +247,65 @@ impl Design {
         }
     }
 
+    /// The uniform-integer array of the same size, buffers and DRAM: a
+    /// `weight_bits × (abits + 1)` multiplier per PE (w times q − Z), the
+    /// same column tap-sum register, one accumulate add per column sum into
+    /// the `uniform.acc_bits` accumulator, gemmlowp requantization
+    /// (acc × `requant_mult_bits` multiply, rounding shift, bias add), an
+    /// input quantizer per DRAM lane; no stats unit, no de-normalization
+    /// multiply, no threshold or μ tables. `sq_*` and `base_*` both hold it.
+    pub fn uniform(cfg: &HwConfig, w: &Widths, abits: u32, t: &CostTable) -> Self {
+        let (d, a, u) = (&cfg.datapath, &cfg.array, &cfg.uniform);
+        let opnd = abits + 1;
+        let acc = u.acc_bits;
+        let arith = t.mul(w.weight_bits, opnd) + t.add(d.tap_sum_bits);
+        let mac = Pa { pj: arith.pj + t.regs(opnd + d.tap_sum_bits).pj, um2: 0.0 };
+        let pe_regs = d.tap_sum_bits + 2 * w.weight_bits;
+        let psum_add = t.add(acc) + t.regs(acc);
+        let output_op = t.mul(acc, u.requant_mult_bits) + t.barrel(acc + u.requant_mult_bits, 64) + t.add(d.act_bits) + t.regs(acc + d.act_bits);
+        let act_quant = t.mul(d.act_bits, u.input_mult_bits) + t.barrel(d.act_bits + u.input_mult_bits, 64) + t.add(opnd) + t.regs(abits);
+        let lanes = ((a.dram_bytes_per_cycle * 8.0) / d.act_bits as f64).ceil().max(1.0);
+        let rows: usize = (0..a.rows).sum();
+        let skew = t.regs(opnd).um2 * rows as f64;
+        let bank = |bytes: usize| bytes as f64 / a.buffer_banks.max(1) as f64;
+        Design {
+            sq_mac: mac,
+            base_mac: mac,
+            denorm_op: Pa::default(),
+            output_op,
+            comparison: Pa::default(),
+            stats_value: Pa::default(),
+            threshold_mult: Pa::default(),
+            mu_table_mult: Pa::default(),
+            psum_add,
+            act_quant,
+            pe_sq_um2: arith.um2 + t.regs(opnd + pe_regs).um2,
+            pe_base_um2: arith.um2 + t.regs(opnd + pe_regs).um2,
+            skew_sq_um2: skew,
+            skew_base_um2: skew,
+            denorm_unit_um2: psum_add.um2 + output_op.um2,
+            quant_stats_um2: act_quant.um2 * lanes,
+            sram_um2: ((a.weight_buffer_bytes + a.act_buffer_bytes + a.psum_buffer_bytes) * 8) as f64 * t.sram_um2_per_bit,
+            weight_pj_bit: t.sram_pj_per_bit(bank(a.weight_buffer_bytes)),
+            act_pj_bit: t.sram_pj_per_bit(bank(a.act_buffer_bytes)),
+            psum_pj_bit: t.sram_pj_per_bit(bank(a.psum_buffer_bytes)),
+            dram_pj_bit: t.dram_pj_per_bit(),
+            pes: a.rows * a.cols,
+            cols: a.cols,
+            acc_bits: acc,
+        }
+    }
+
     /// Energy of one run, by component; `baseline` swaps the PE arithmetic.
     pub fn energy(&self, c: &Counters, baseline: bool) -> Energy {
         let mac = if baseline { self.base_mac } else { self.sq_mac };
         let e = Energy {
             pe: c.macs as f64 * mac.pj,
-            denorm: c.denorm_mults as f64 * self.denorm_op.pj,
+            denorm: c.denorm_mults as f64 * self.denorm_op.pj + c.psum_adds as f64 * self.psum_add.pj,
             output: c.outputs as f64 * self.output_op.pj,
-            quantizer: c.comparisons as f64 * self.comparison.pj + c.threshold_mults as f64 * self.threshold_mult.pj,
+            quantizer: c.comparisons as f64 * self.comparison.pj
+                + c.threshold_mults as f64 * self.threshold_mult.pj
+                + c.quantized_acts as f64 * self.act_quant.pj,
             stats: c.stats_values as f64 * self.stats_value.pj + c.mu_table_mults as f64 * self.mu_table_mult.pj,
             weight_buf: (c.weight_buf_read_bits + c.weight_buf_write_bits) as f64 * self.weight_pj_bit,
             act_buf: (c.act_buf_read_bits + c.act_buf_write_bits) as f64 * self.act_pj_bit,

@@ -56,6 +56,10 @@ pub struct Counters {
     pub macs: u64,
     /// De-normalization multiplies M̂_c·P, one per (o, c, pixel).
     pub denorm_mults: u64,
+    /// Uniform array: column sums added into the accumulators (no multiply).
+    pub psum_adds: u64,
+    /// Activations through the quantizer (into the act buffer).
+    pub quantized_acts: u64,
     /// Outputs requantized (one μ add, one Δ multiply, one bias add each).
     pub outputs: u64,
     /// Quantizer threshold comparisons (levels − 1 per activation quantized).
@@ -82,6 +86,8 @@ impl Counters {
         self.stalls.add(&o.stalls);
         self.macs += o.macs;
         self.denorm_mults += o.denorm_mults;
+        self.psum_adds += o.psum_adds;
+        self.quantized_acts += o.quantized_acts;
         self.outputs += o.outputs;
         self.comparisons += o.comparisons;
         self.stats_values += o.stats_values;

@@ -4,10 +4,10 @@
 //! counting any stepped output that differs.
 use super::cost::{Area, CostTable, Design, Energy, Widths};
 use super::counters::{Counters, RunScope};
-use super::plan::{LayerShape, Plan};
+use super::plan::{Arith, LayerShape, Plan};
 use super::{step_layer, timing};
 use crate::config::HwConfig;
-use crate::hw::HwExec;
+use crate::hw::{HwExec, UniformHwLayer};
 use crate::model::{Conv2d, ConvExec, FloatExec, Model, QuantSite};
 use crate::quant::{quantize_weights, Granularity};
 use crate::sq::WordSets;
@@ -94,6 +94,7 @@ pub fn network_shapes(
                 n_words: words.words.len(),
                 uset_frac_bits: words.exact_frac_bits(),
                 levels: 1 << abits,
+                arith: Arith::Dfsq,
             })
         })
         .collect()
@@ -151,6 +152,58 @@ pub fn network_cost(shapes: &[LayerShape], words: &WordSets, cfg: &HwConfig, tab
     cfg.validate()?;
     let wd = widths(shapes, words);
     let design = Design::new(cfg, &wd, table);
+    let pes = cfg.array.rows * cfg.array.cols;
+    let layers: Vec<LayerCost> = shapes
+        .iter()
+        .map(|s| {
+            let plan = Plan::new(s, cfg)?;
+            let c = timing(&plan, &RunScope::whole_layer())?;
+            Ok(layer_cost(s, c, &design, pes))
+        })
+        .collect::<Result<_>>()?;
+    Ok(summarize(cfg, wd, design, layers))
+}
+
+/// Shapes of a uniform-integer design's quantized convs on an `h`×`w`
+/// input: its own weight width, `abits`-bit codes in the act buffer.
+pub fn uniform_network_shapes(model: &Model, layers: &[UniformHwLayer], abits: u32, cfg: &HwConfig, h: usize, w: usize) -> Result<Vec<LayerShape>> {
+    let sizes = layer_sizes(model, h, w)?;
+    if sizes.len() != layers.len() {
+        return Err(Error::shape("uniform layers", sizes.len(), layers.len()));
+    }
+    let fixed = cfg.datapath.weight_bits;
+    Ok(layers
+        .iter()
+        .zip(sizes)
+        .map(|(l, (lh, lw))| LayerShape {
+            name: l.name.clone(),
+            in_c: l.in_c,
+            out_c: l.out_c,
+            k: l.k,
+            h: lh,
+            w: lw,
+            weight_bits: if fixed != 0 { fixed } else { l.weight_bits },
+            code_bits: abits,
+            n_words: 0,
+            uset_frac_bits: 0,
+            levels: 1 << abits,
+            arith: Arith::Uniform,
+        })
+        .collect())
+}
+
+/// Timing-mode cost of a uniform-integer design (hw/COST.md "Uniform-integer array").
+pub fn uniform_network_cost(shapes: &[LayerShape], abits: u32, cfg: &HwConfig, table: &CostTable) -> Result<NetworkCost> {
+    cfg.validate()?;
+    let wd = Widths {
+        weight_bits: shapes.iter().map(|s| s.weight_bits).max().unwrap_or(1),
+        code_bits: abits,
+        n_words: 0,
+        word_choices: 0,
+        uset_frac_bits: 0,
+        levels: 1 << abits,
+    };
+    let design = Design::uniform(cfg, &wd, abits, table);
     let pes = cfg.array.rows * cfg.array.cols;
     let layers: Vec<LayerCost> = shapes
         .iter()

@@ -17,6 +17,19 @@ use crate::sq::WordSets;
 use crate::{Error, Result};
 use serde::Serialize;
 
+/// Which datapath a layer runs on: it decides the PE, the stats pass, the
+/// accumulator and what is counted (hw/ARRAY.md "Uniform-integer array").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arith {
+    /// Shift-add PEs, stats pass, per-channel de-normalization.
+    #[default]
+    Dfsq,
+    /// Integer multipliers on b-bit codes with a zero point; no stats pass;
+    /// column sums accumulate across input channels (psum adds, no multiply).
+    Uniform,
+}
+
 /// What the cycle model needs to know about a quantized conv.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LayerShape {
@@ -36,6 +49,7 @@ pub struct LayerShape {
     pub uset_frac_bits: u32,
     /// Quantization levels per channel (2^abits): the comparator bank has levels − 1.
     pub levels: usize,
+    pub arith: Arith,
 }
 
 impl LayerShape {
@@ -54,6 +68,7 @@ impl LayerShape {
             n_words: words.words.len(),
             uset_frac_bits: words.exact_frac_bits(),
             levels: 1usize << abits.min(16),
+            arith: Arith::Dfsq,
         }
     }
 
@@ -181,7 +196,13 @@ impl Plan {
             return Err(Error::shape(format!("{} layer", s.name), "non-empty in_c, out_c, k, h, w", format!("{s:?}")));
         }
         let (rows, cols) = (a.rows, a.cols);
-        let acc_bits = cfg.datapath.denorm_acc_bits;
+        let acc_bits = plan_acc_bits(s, cfg);
+        if s.arith == Arith::Uniform && a.dataflow != Dataflow::WeightStationary {
+            return Err(Error::config(
+                "array.dataflow",
+                "the uniform-integer array is modelled weight-stationary only (hw/ARRAY.md)",
+            ));
+        }
         let bus_bits = (a.buffer_bytes_per_cycle * 8) as u64;
         let psum_bits = (a.psum_buffer_bytes * 8) as u64;
         if a.dataflow == Dataflow::WeightStationary && rows < kk {
@@ -245,12 +266,16 @@ impl Plan {
             release_tile: if seq >= 2 { last_tile(&|t| seq_of_tile[t] == seq - 2) } else { None },
             needed_by: first_tile(&|t| seq_of_tile[t] == seq),
         };
-        let mut jobs = vec![Job {
-            kind: JobKind::Stats,
-            bits: (s.in_c * s.h * s.w) as u64 * act_bits as u64,
-            release_tile: None,
-            needed_by: 0,
-        }];
+        // DFSQ: the whole input through the stats unit first; uniform: none
+        let mut jobs = Vec::new();
+        if s.arith == Arith::Dfsq {
+            jobs.push(Job {
+                kind: JobKind::Stats,
+                bits: (s.in_c * s.h * s.w) as u64 * act_bits as u64,
+                release_tile: None,
+                needed_by: 0,
+            });
+        }
         if resident {
             jobs.push(Job {
                 kind: JobKind::Weights { group: None },
@@ -346,7 +371,7 @@ fn block_dims(s: &LayerShape, cfg: &HwConfig) -> Result<(usize, usize)> {
     let p = s.k / 2;
     let half_bits = (a.act_buffer_bytes * 8 / 2) as u64;
     let psum_bits = (a.psum_buffer_bytes * 8) as u64;
-    let acc = cfg.datapath.denorm_acc_bits as u64;
+    let acc = plan_acc_bits(s, cfg) as u64;
     let ws = a.dataflow == Dataflow::WeightStationary;
     let fits = |bh: usize, bw: usize| {
         let codes = (s.in_c * (bh + 2 * p) * (bw + 2 * p)) as u64 * s.code_bits as u64;
@@ -379,6 +404,15 @@ fn block_dims(s: &LayerShape, cfg: &HwConfig) -> Result<(usize, usize)> {
             ));
         }
         Ok((1, bw))
+    }
+}
+
+/// Width of a psum-buffer accumulator: the de-normalization accumulator
+/// (DFSQ) or the uniform datapath's accumulator.
+pub fn plan_acc_bits(s: &LayerShape, cfg: &HwConfig) -> u32 {
+    match s.arith {
+        Arith::Dfsq => cfg.datapath.denorm_acc_bits,
+        Arith::Uniform => cfg.uniform.acc_bits,
     }
 }
 

@@ -136,6 +136,9 @@ pub fn step_layer(
     scope: &RunScope,
     trace_cycles: usize,
 ) -> Result<StepRun> {
+    if plan.shape.arith != super::plan::Arith::Dfsq {
+        return Err(Error::arg("cycle model", "stepped mode runs the DFSQ datapath only; the uniform array has timing mode"));
+    }
     let ctx = Ctx::new(layer, plan, x, h, w, post_relu)?;
     let tiles = scope.tile_list(plan.tiles.len());
     let mem = scope.memory && tiles.len() == plan.tiles.len();
@@ -288,6 +291,7 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
         JobKind::Acts { block, seq } => {
             let n = sh.act[seq % 2].fill(&sh.ctx, seq, block);
             sh.c.act_buf_write_bits += n * s.code_bits as u64;
+            sh.c.quantized_acts += n;
             sh.c.comparisons += n * (s.levels - 1) as u64;
         }
     }

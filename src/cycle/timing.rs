@@ -5,7 +5,7 @@
 //! whole network costs microseconds per layer. Tests compare every counter
 //! with stepping, on every layer shape of the shipped models.
 use super::counters::{Counters, RunScope};
-use super::plan::{n_masks, Job, JobKind, Plan, DENORM_STAGES};
+use super::plan::{n_masks, Arith, Job, JobKind, Plan, DENORM_STAGES};
 use crate::config::Dataflow;
 use crate::Result;
 
@@ -60,7 +60,10 @@ pub(crate) fn account_job(plan: &Plan, j: &Job, c: &mut Counters) {
         JobKind::Acts { block, .. } => {
             let n = (s.in_c * plan.blocks[block].halo_len(s.k, s.h, s.w)) as u64;
             c.act_buf_write_bits += n * s.code_bits as u64;
-            c.comparisons += n * (s.levels - 1) as u64;
+            c.quantized_acts += n;
+            if s.arith == Arith::Dfsq {
+                c.comparisons += n * (s.levels - 1) as u64;
+            }
         }
     }
 }
@@ -73,7 +76,10 @@ pub(crate) fn account_pass(plan: &Plan, tile: usize, ch: usize, c: &mut Counters
     let kk = (s.k * s.k) as u64;
     let taps = plan.tile_taps[tile];
     c.macs += taps * ca;
-    c.denorm_mults += n * ca;
+    match s.arith {
+        Arith::Dfsq => c.denorm_mults += n * ca,
+        Arith::Uniform => c.psum_adds += n * ca,
+    }
     c.weight_buf_read_bits += kk * ca * s.weight_bits as u64;
     c.act_buf_read_bits += s.code_bits as u64
         * match plan.dataflow {
@@ -117,7 +123,7 @@ pub fn timing(plan: &Plan, scope: &RunScope) -> Result<Counters> {
         let n = t.npix as u64;
         let rel = |x: usize| tile_last_issue[x] + 1;
         let ready = rc.serve_for(plan, ti, &rel, &mut c);
-        if mem && ti == tiles[0] {
+        if mem && ti == tiles[0] && plan.jobs.first().is_some_and(|j| j.kind == JobKind::Stats) {
             stats_end = rc.done.first().map_or(0, |d| d.1 + 1);
         }
         // weights of this tile's group visible in the weight buffer

@@ -59,17 +59,25 @@ pub struct OverflowCounts {
     pub denorm_acc: u64,
     /// Output requantization into the activation format.
     pub act_out: u64,
+    /// The uniform-integer datapath's accumulator (hw::uniform).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub acc: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl OverflowCounts {
     pub fn total(&self) -> u64 {
-        self.act_in + self.tap_sum + self.denorm_acc + self.act_out
+        self.act_in + self.tap_sum + self.denorm_acc + self.act_out + self.acc
     }
     pub fn add(&mut self, o: &OverflowCounts) {
         self.act_in += o.act_in;
         self.tap_sum += o.tap_sum;
         self.denorm_acc += o.denorm_acc;
         self.act_out += o.act_out;
+        self.acc += o.acc;
     }
 }
 

@@ -80,42 +80,36 @@ impl HwLayer {
     /// The de-normalized accumulators (before the μ term) of band pixels
     /// `p0..p1`, out_c rows of p1 − p0.
     fn band_acc(&self, a: &[f64], wf: &[f64], h: usize, w: usize, p0: usize, p1: usize) -> Vec<f64> {
-        let n = p1 - p0;
-        let hw = h * w;
-        let kk = self.in_c * self.k * self.k;
-        // the sizes the unsafe call below relies on
-        assert!(wf.len() == self.out_c * kk && a.len() == self.in_c * hw && p0 < p1 && p1 <= hw);
-        let cols;
-        let (b_ptr, rsb) = if self.k == 1 {
-            (a[p0..].as_ptr(), hw as isize)
-        } else {
-            cols = im2col_band(&a, self.in_c, h, w, self.k, p0, p1);
-            (cols.as_ptr(), n as isize)
-        };
-        let mut acc = vec![0f64; self.out_c * n];
-        // SAFETY: A is out_c × kk (self.w has out_c·in_c·k² values),
-        // B is kk × n (the im2col buffer, or for k == 1 elements
-        // c·hw + p0 + j, j < n, inside `a` since p1 ≤ hw), C is out_c × n.
-        unsafe {
-            matrixmultiply::dgemm(
-                self.out_c,
-                kk,
-                n,
-                1.0,
-                wf.as_ptr(),
-                kk as isize,
-                1,
-                b_ptr,
-                rsb,
-                1,
-                0.0,
-                acc.as_mut_ptr(),
-                n as isize,
-                1,
-            );
-        }
-        acc
+        band_gemm(a, self.in_c, wf, self.out_c, h, w, self.k, p0, p1)
     }
+}
+
+/// Weights (out_c × in_c·k², row-major) times im2col of `a` (in_c×h×w,
+/// zero padding) for band pixels `p0..p1`: out_c rows of p1 − p0. Shared by
+/// the DFSQ and the uniform-integer kernels; exact when the caller has
+/// bounded every output's Σ|terms| below 2^53.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn band_gemm(a: &[f64], in_c: usize, wf: &[f64], out_c: usize, h: usize, w: usize, k: usize, p0: usize, p1: usize) -> Vec<f64> {
+    let n = p1 - p0;
+    let hw = h * w;
+    let kk = in_c * k * k;
+    // the sizes the unsafe call below relies on
+    assert!(wf.len() == out_c * kk && a.len() == in_c * hw && p0 < p1 && p1 <= hw);
+    let cols;
+    let (b_ptr, rsb) = if k == 1 {
+        (a[p0..].as_ptr(), hw as isize)
+    } else {
+        cols = im2col_band(a, in_c, h, w, k, p0, p1);
+        (cols.as_ptr(), n as isize)
+    };
+    let mut acc = vec![0f64; out_c * n];
+    // SAFETY: A is out_c × kk (wf has out_c·in_c·k² values, asserted),
+    // B is kk × n (the im2col buffer, or for k == 1 elements
+    // c·hw + p0 + j, j < n, inside `a` since p1 ≤ hw), C is out_c × n.
+    unsafe {
+        matrixmultiply::dgemm(out_c, kk, n, 1.0, wf.as_ptr(), kk as isize, 1, b_ptr, rsb, 1, 0.0, acc.as_mut_ptr(), n as isize, 1);
+    }
+    acc
 }
 
 #[cfg(test)]

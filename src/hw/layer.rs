@@ -50,8 +50,8 @@ pub struct LayerRun {
 }
 
 /// Δ as an unsigned `bits`-bit mantissa and a shift: Δ ≈ mult / 2^shift.
-pub fn delta_fixed(delta: f32, bits: u32) -> (i64, i32) {
-    let d = delta as f64;
+pub fn delta_fixed(delta: f64, bits: u32) -> (i64, i32) {
+    let d = delta;
     if !(d > 0.0) || !d.is_finite() {
         return (0, 0);
     }
@@ -95,7 +95,7 @@ impl HwLayer {
                 format!("layer {name} needs {weight_bits}-bit weights (w = q + zp), config gives {}", dp.weight_bits),
             ));
         }
-        let (delta_mult, delta_shift) = qw.delta.iter().map(|&d| delta_fixed(d, dp.delta_mult_bits)).unzip();
+        let (delta_mult, delta_shift) = qw.delta.iter().map(|&d| delta_fixed(d as f64, dp.delta_mult_bits)).unzip();
         let act_scale = (1u64 << dp.act_frac_bits) as f64;
         let bias_fix = ql.deq_conv.bias.iter().map(|&b| (b as f64 * act_scale).round_ties_even() as i64).collect();
         let quant = ql.points.iter().map(|p| ChannelQuantizer::new(p, u)).collect::<Result<_>>()?;

@@ -10,8 +10,10 @@ mod gemm;
 pub mod layer;
 pub mod quantizer;
 pub mod stats;
+pub mod uniform;
 
 pub use exec::{HwExec, LayerReport};
 pub use fixed::{OverflowCounts, Reg};
 pub use layer::{HwLayer, LayerRun};
 pub use stats::{channel_norm, ChannelNorm};
+pub use uniform::{UniformHwExec, UniformHwLayer};

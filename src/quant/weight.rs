@@ -147,3 +147,24 @@ pub fn quantize_weights(
     }
     Ok(QuantWeights { bits, granularity, out_c, in_c, k, q, zp, delta })
 }
+
+/// Symmetric per-output-channel weights (TFLite's int8 scheme): zp = 0,
+/// Δ = max|W|/(2^(b−1) − 1), q = clamp(round(W/Δ), −(2^(b−1) − 1), 2^(b−1) − 1),
+/// so w = q fits b bits. Used by the conventional W8A8 reference design.
+pub fn quantize_weights_symmetric(name: &str, w: &[f32], out_c: usize, in_c: usize, k: usize, bits: u32) -> Result<QuantWeights> {
+    // shape, bit-width and NaN checks are the asymmetric quantizer's
+    let mut qw = quantize_weights(name, w, out_c, in_c, k, bits, Granularity::PerOutputChannel)?;
+    let qmax = (1i32 << (bits - 1)) - 1;
+    let group_len = in_c * k * k;
+    for o in 0..out_c {
+        let ws = &w[o * group_len..(o + 1) * group_len];
+        let m = ws.iter().fold(0f32, |m, &x| m.max(x.abs()));
+        let d = if m > 0.0 { m / qmax as f32 } else { 1.0 };
+        for (qi, &x) in qw.q[o * group_len..(o + 1) * group_len].iter_mut().zip(ws) {
+            *qi = ((x / d).round_ties_even() as i32).clamp(-qmax, qmax);
+        }
+        qw.zp[o] = 0;
+        qw.delta[o] = d;
+    }
+    Ok(qw)
+}

@@ -52,6 +52,20 @@ impl WordSets {
         Ok(ws)
     }
 
+    /// The uniform grid on the DFSQ datapath (`dfsq-uniform`): `bits − 1`
+    /// binary words, word j ∈ {2^-j, off}, so U is exactly the sign-magnitude
+    /// grid k/2^(bits−1), |k| ≤ 2^(bits−1) − 1 (2^bits − 1 levels, 0 included)
+    /// and the PE's shift-add is a (bits − 1)-row array multiplier.
+    pub fn binary(bits: u32) -> Result<Self> {
+        if !(2..=MAX_WORDS as u32 + 1).contains(&bits) {
+            return Err(Error::arg("uniform grid bits", format!("{bits} not in 2..={}", MAX_WORDS + 1)));
+        }
+        let words = (1..bits).map(|j| Word { choices: vec![Some(j), None] }).collect();
+        let ws = WordSets { words };
+        ws.validate()?;
+        Ok(ws)
+    }
+
     /// Named presets: `dfsq` (default, 4 word sets) and `ws2`..`ws5`.
     pub fn preset(name: &str) -> Result<Self> {
         match name.to_ascii_lowercase().as_str() {

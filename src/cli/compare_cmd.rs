@@ -1,0 +1,221 @@
+//! `sqsim compare`: DFSQ against the uniform-integer designs, bit-accurate
+//! accuracy and cycle-model cost of each, the Pareto fronts and a budget.
+use super::common::{progress, resolve_calibration, resolve_ranges, HwArgs, ModelArgs};
+use super::fmt::{self, Format};
+use anyhow::{bail, Context};
+use serde::Serialize;
+use sqsim::compare::{budget, default_designs, mark_pareto, Budget, CalibInput, DesignRow, DesignSpec, Prepared};
+use sqsim::cycle::cost::CostTable;
+use sqsim::eval::{score, super_resolve, Scores};
+use sqsim::image::{list_images, make_pair, resolve_dataset};
+use sqsim::model::FloatExec;
+use sqsim::sq::UniversalSet;
+use sqsim::uniform::{QMethod, WeightScheme, DEFAULT_PERCENTILE};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    net: ModelArgs,
+    /// Set5, Set14, BSD100 or a directory of PNGs; repeatable (scores are
+    /// means over all images).
+    #[arg(long, default_value = "Set5")]
+    dataset: Vec<String>,
+    /// Evaluate only the first N images of each dataset.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Designs as METHOD-BITS (kmeans-4, minmax-8, percentile-6,
+    /// dfsq-uniform-4, w8a8), comma-separated; default: the full list.
+    #[arg(long, value_delimiter = ',')]
+    designs: Vec<String>,
+    /// Clipping percentile of the percentile designs, in (0, 100].
+    #[arg(long, default_value_t = DEFAULT_PERCENTILE)]
+    percentile: f64,
+    /// Report the cheapest design (energy) within this many dB of FP.
+    #[arg(long)]
+    budget_db: Option<f64>,
+    #[command(flatten)]
+    hwp: HwArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Also write the JSON here (atomically).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Serialize)]
+struct DatasetInfo {
+    name: String,
+    images: usize,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    hw_config: String,
+    datasets: Vec<DatasetInfo>,
+    fp: Scores,
+    designs: Vec<DesignRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget: Option<Budget>,
+}
+
+fn parse_design(s: &str, pct: f64) -> anyhow::Result<DesignSpec> {
+    let t = s.trim().to_ascii_lowercase();
+    if t == "w8a8" || t == "w8a8-int" {
+        return Ok(DesignSpec::new(QMethod::MinMax, 8, WeightScheme::Symmetric));
+    }
+    let Some((m, b)) = t.rsplit_once('-') else { bail!("invalid design `{s}`: expected METHOD-BITS (e.g. kmeans-4, minmax-8) or w8a8") };
+    let bits: u32 = b.parse().map_err(|_| anyhow::anyhow!("invalid design `{s}`: `{b}` is not a bit-width"))?;
+    if !(2..=8).contains(&bits) {
+        bail!("invalid design `{s}`: bits {bits} not in 2..=8");
+    }
+    let m = if m == "dfsq" { "kmeans" } else { m };
+    Ok(DesignSpec::new(QMethod::parse(m, pct)?, bits, WeightScheme::Asymmetric))
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    if !(a.percentile > 0.0 && a.percentile <= 100.0) {
+        bail!("invalid --percentile: {} not in (0, 100]", a.percentile);
+    }
+    if let Some(b) = a.budget_db {
+        if !(b.is_finite() && b >= 0.0) {
+            bail!("invalid --budget-db: {b} must be a finite number ≥ 0");
+        }
+    }
+    if a.limit == Some(0) {
+        bail!("invalid --limit: 0 images");
+    }
+    let specs: Vec<DesignSpec> = if a.designs.is_empty() {
+        default_designs(a.percentile)
+    } else {
+        a.designs.iter().map(|d| parse_design(d, a.percentile)).collect::<anyhow::Result<_>>()?
+    };
+    if let Some(o) = &a.out {
+        super::common::check_writable(o)?;
+    }
+    let mut sets = Vec::new();
+    for d in &a.dataset {
+        let (name, dir) = resolve_dataset(d)?;
+        let mut paths = list_images(&dir)?;
+        if let Some(n) = a.limit {
+            paths.truncate(n);
+        }
+        sets.push((name, paths));
+    }
+    let model = a.net.load()?;
+    let cfg = a.hwp.load(&a.net.model)?;
+    let u = UniversalSet::default();
+    let user = a.net.weights.is_some();
+    let prepared: Vec<Prepared> = specs
+        .into_iter()
+        .map(|s| {
+            let calib = match s.method {
+                QMethod::Dfsq(m) => {
+                    let c = resolve_calibration(&model, user, None, s.bits, m, &u, a.quiet)?;
+                    CalibInput::Points(c.point_sets(&model, &u)?)
+                }
+                QMethod::DfsqUniform => CalibInput::None,
+                m => CalibInput::Ranges(resolve_ranges(&model, user, None, &m, a.quiet)?),
+            };
+            let name = s.name.clone();
+            Prepared::new(&model, s, calib, &u, &cfg).with_context(|| format!("design {name}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let table = CostTable::default();
+    let n_img: usize = sets.iter().map(|s| s.1.len()).sum();
+    let pb = progress(n_img, "comparing", a.quiet);
+    let mut fp = Vec::new();
+    let mut evals: Vec<Vec<_>> = prepared.iter().map(|_| Vec::new()).collect();
+    for (_, paths) in &sets {
+        for p in paths {
+            let pair = make_pair(p, model.scale)?;
+            let (_, sr) = super_resolve(&model, &pair.lr, &FloatExec)?;
+            fp.push(score(&sr, &pair.hr, model.scale)?);
+            for (d, e) in prepared.iter().zip(evals.iter_mut()) {
+                e.push(d.eval(&model, &pair, &table).with_context(|| format!("design {} on {}", d.spec.name, pair.name))?);
+            }
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+    let fp = Scores::mean(&fp);
+    let mut rows: Vec<DesignRow> = prepared.iter().zip(&evals).map(|(p, e)| DesignRow::from_evals(p, e)).collect();
+    mark_pareto(&mut rows);
+    let report = Report {
+        model: model.name.clone(),
+        hw_config: cfg.name.clone(),
+        datasets: sets.iter().map(|(n, p)| DatasetInfo { name: n.clone(), images: p.len() }).collect(),
+        fp,
+        budget: a.budget_db.map(|db| budget(&rows, fp.psnr, db)),
+        designs: rows,
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    if let Some(o) = &a.out {
+        sqsim::io_util::atomic_write(o, format!("{json}\n").as_bytes())?;
+    }
+    match a.format {
+        Format::Json => println!("{json}"),
+        f => print_table(&report, f)?,
+    }
+    if let Some(b) = &report.budget {
+        if b.design.is_none() {
+            bail!("{}", b.message);
+        }
+    }
+    Ok(())
+}
+
+fn print_table(r: &Report, f: Format) -> anyhow::Result<()> {
+    let header = [
+        "design", "method", "bits", "hw_psnr", "hw_ssim", "float_psnr", "drop_db", "ovf", "energy_mj", "pe", "denorm", "psum",
+        "act_buf", "dram", "other", "area_mm2", "Mcycles", "front",
+    ];
+    let rows: Vec<Vec<String>> = r
+        .designs
+        .iter()
+        .map(|d| {
+            let b = &d.energy_breakdown_mj;
+            vec![
+                d.name.clone(),
+                d.method.clone(),
+                d.bits.to_string(),
+                format!("{:.3}", d.hw.psnr),
+                format!("{:.4}", d.hw.ssim),
+                format!("{:.3}", d.float.psnr),
+                format!("{:.3}", r.fp.psnr - d.hw.psnr),
+                d.overflows.to_string(),
+                format!("{:.1}", d.energy_mj),
+                format!("{:.1}", b.pe),
+                format!("{:.1}", b.denorm),
+                format!("{:.1}", b.psum_buf),
+                format!("{:.1}", b.act_buf),
+                format!("{:.1}", b.dram),
+                format!("{:.2}", b.output + b.quantizer + b.stats + b.weight_buf),
+                format!("{:.3}", d.area_mm2),
+                format!("{:.1}", d.cycles / 1e6),
+                match (d.pareto, d.pareto_area) {
+                    (true, true) => "E,A",
+                    (true, false) => "E",
+                    (false, true) => "A",
+                    _ => "",
+                }
+                .into(),
+            ]
+        })
+        .collect();
+    if f == Format::Csv {
+        print!("{}", fmt::csv(&header, &rows)?);
+        return Ok(());
+    }
+    let ds: Vec<String> = r.datasets.iter().map(|d| format!("{} ({})", d.name, d.images)).collect();
+    println!("{} on {}, hw preset {}; FP {:.3} dB / {:.4}", r.model, ds.join(", "), r.hw_config, r.fp.psnr, r.fp.ssim);
+    println!("energy mJ per image (timing-mode cycle model, hw/COST.md); front: on the PSNR-vs-energy (E) / -area (A) Pareto front");
+    print!("{}", fmt::table(&header, &rows));
+    if let Some(b) = &r.budget {
+        println!("\nbudget: {}", b.message);
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! The accuracy–cost comparison: DFSQ against the uniform-integer designs a
+//! team would otherwise build, each charged what *it* needs (hw/COST.md
+//! "Uniform-integer array"). A design is a quantization method, a bit-width
+//! and a weight scheme on one hardware preset; it is evaluated bit-accurately
+//! image by image (hardware PSNR/SSIM beside its own float reference) and
+//! costed by the cycle model at each image's size.
+use crate::config::HwConfig;
+use crate::cycle::cost::{CostTable, Energy};
+use crate::cycle::exec::{network_cost, network_shapes, uniform_network_cost, uniform_network_shapes};
+use crate::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
+use crate::eval::{score, super_resolve, Scores};
+use crate::hw::{HwExec, UniformHwExec};
+use crate::image::SrPair;
+use crate::model::{ConvExec, Model};
+use crate::quant::uniform::Range;
+use crate::quant::Granularity;
+use crate::select::PointSet;
+use crate::sq::UniversalSet;
+use crate::uniform::{quantize_uniform_model, uniform_grid, QMethod, UniformFakeQuantExec, WeightScheme};
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// One design of the comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesignSpec {
+    pub name: String,
+    pub method: QMethod,
+    pub bits: u32,
+    pub weights: WeightScheme,
+}
+
+impl DesignSpec {
+    pub fn new(method: QMethod, bits: u32, weights: WeightScheme) -> Self {
+        let name = match (method, weights) {
+            (QMethod::MinMax, WeightScheme::Symmetric) if bits == 8 => "w8a8-int".to_string(),
+            (m, WeightScheme::Symmetric) => format!("{}-sym-w{bits}a{bits}", m.label()),
+            (m, _) => format!("{}-w{bits}a{bits}", m.label()),
+        };
+        DesignSpec { name, method, bits, weights }
+    }
+}
+
+/// The default design list: DFSQ (k-means) at 3/4/6/8 bits, Min-Max,
+/// percentile and dfsq-uniform at 4/6/8, and the conventional W8A8 design
+/// (symmetric int8 weights, per-tensor uint8 activations, int32 accumulators).
+pub fn default_designs(percentile: f64) -> Vec<DesignSpec> {
+    let mut d: Vec<DesignSpec> = [3, 4, 6, 8]
+        .iter()
+        .map(|&b| DesignSpec::new(QMethod::Dfsq(crate::select::Method::KMeans), b, WeightScheme::Asymmetric))
+        .collect();
+    for m in [QMethod::MinMax, QMethod::Percentile(percentile), QMethod::DfsqUniform] {
+        for b in [4, 6, 8] {
+            d.push(DesignSpec::new(m, b, WeightScheme::Asymmetric));
+        }
+    }
+    d.push(DesignSpec::new(QMethod::MinMax, 8, WeightScheme::Symmetric));
+    d
+}
+
+/// Calibration a design needs: DFSQ point sets, or static ranges.
+pub enum CalibInput {
+    Points(Vec<Vec<PointSet>>),
+    Ranges(Vec<Range>),
+    /// dfsq-uniform needs none (its point set is the whole grid).
+    None,
+}
+
+/// A design ready to run: its float reference and bit-accurate executors.
+pub struct Prepared {
+    pub spec: DesignSpec,
+    pub cfg: HwConfig,
+    kind: Kind,
+}
+
+enum Kind {
+    Dfsq { u: UniversalSet, fq: FakeQuantExec },
+    Uniform { fq: UniformFakeQuantExec },
+}
+
+impl Prepared {
+    pub fn new(model: &Model, spec: DesignSpec, calib: CalibInput, u: &UniversalSet, cfg: &HwConfig) -> Result<Self> {
+        cfg.validate()?;
+        let qcfg = QuantConfig { wbits: spec.bits, abits: spec.bits, granularity: Granularity::PerOutputChannel };
+        let kind = match (spec.method, calib) {
+            (QMethod::Dfsq(_), CalibInput::Points(p)) => {
+                Kind::Dfsq { u: u.clone(), fq: FakeQuantExec { layers: quantize_model(model, p, &qcfg)? } }
+            }
+            (QMethod::DfsqUniform, _) => {
+                let (gu, _) = uniform_grid(spec.bits, 1)?;
+                let pts = model.quant_layers().iter().map(|(c, _)| uniform_grid(spec.bits, c.in_c).map(|g| g.1)).collect::<Result<_>>()?;
+                Kind::Dfsq { u: gu, fq: FakeQuantExec { layers: quantize_model(model, pts, &qcfg)? } }
+            }
+            (m, CalibInput::Ranges(r)) if m.is_static() => {
+                Kind::Uniform { fq: UniformFakeQuantExec { layers: quantize_uniform_model(model, &r, spec.bits, spec.bits, spec.weights)? } }
+            }
+            _ => return Err(Error::arg("design", format!("{}: calibration of the wrong kind", spec.name))),
+        };
+        Ok(Prepared { spec, cfg: cfg.clone(), kind })
+    }
+
+    /// Float reference, bit-accurate hardware scores and the cost of one image.
+    pub fn eval(&self, model: &Model, pair: &SrPair, table: &CostTable) -> Result<ImageEval> {
+        let (h, w) = (pair.lr.height, pair.lr.width);
+        let run = |exec: &dyn ConvExec| -> Result<Scores> {
+            let (_, sr) = super_resolve(model, &pair.lr, exec)?;
+            score(&sr, &pair.hr, model.scale)
+        };
+        let (float, hw, overflows, cost) = match &self.kind {
+            Kind::Dfsq { u, fq } => {
+                let hx = HwExec::new(&fq.layers, u, &self.cfg, None)?;
+                let hw = run(&hx)?;
+                let b = self.spec.bits;
+                let shapes = network_shapes(model, b, b, &u.words, &self.cfg, h, w)?;
+                (run(fq)?, hw, hx.total_overflow().total(), network_cost(&shapes, &u.words, &self.cfg, table)?)
+            }
+            Kind::Uniform { fq } => {
+                let hx = UniformHwExec::new(&fq.layers, &self.cfg)?;
+                let hw = run(&hx)?;
+                let shapes = uniform_network_shapes(model, &hx.layers, self.spec.bits, &self.cfg, h, w)?;
+                (run(fq)?, hw, hx.total_overflow().total(), uniform_network_cost(&shapes, self.spec.bits, &self.cfg, table)?)
+            }
+        };
+        Ok(ImageEval { float, hw, overflows, energy_pj: cost.energy_pj, cycles: cost.total.cycles, area_um2: cost.area_um2.total })
+    }
+}
+
+/// One design on one image.
+#[derive(Clone, Copy, Debug)]
+pub struct ImageEval {
+    pub float: Scores,
+    pub hw: Scores,
+    pub overflows: u64,
+    pub energy_pj: Energy,
+    pub cycles: u64,
+    pub area_um2: f64,
+}
+
+/// Energy of one image by component, mJ (the JSON `energy_breakdown_mj`).
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct BreakdownMj {
+    pub pe: f64,
+    /// DFSQ: de-normalization multiply-accumulates; uniform: accumulate adds.
+    pub denorm: f64,
+    pub output: f64,
+    pub quantizer: f64,
+    pub stats: f64,
+    pub weight_buf: f64,
+    pub act_buf: f64,
+    pub psum_buf: f64,
+    pub dram: f64,
+}
+
+impl BreakdownMj {
+    pub fn from_pj(e: &Energy) -> Self {
+        let m = 1e-9;
+        BreakdownMj {
+            pe: e.pe * m,
+            denorm: e.denorm * m,
+            output: e.output * m,
+            quantizer: e.quantizer * m,
+            stats: e.stats * m,
+            weight_buf: e.weight_buf * m,
+            act_buf: e.act_buf * m,
+            psum_buf: e.psum_buf * m,
+            dram: e.dram * m,
+        }
+    }
+}
+
+/// A design's results over every image: means per image.
+#[derive(Clone, Debug, Serialize)]
+pub struct DesignRow {
+    pub name: String,
+    pub method: String,
+    pub bits: u32,
+    pub options: serde_json::Value,
+    pub hw: Scores,
+    pub float: Scores,
+    pub overflows: u64,
+    pub energy_mj: f64,
+    pub energy_breakdown_mj: BreakdownMj,
+    pub area_mm2: f64,
+    pub cycles: f64,
+    pub pareto: bool,
+    pub pareto_area: bool,
+}
+
+impl DesignRow {
+    pub fn from_evals(p: &Prepared, evals: &[ImageEval]) -> Self {
+        let n = evals.len().max(1) as f64;
+        let mut e = Energy::default();
+        evals.iter().for_each(|x| e.add(&x.energy_pj));
+        let b = BreakdownMj::from_pj(&e);
+        let mean = |v: f64| v / n;
+        let s = &p.spec;
+        let options = serde_json::json!({
+            "weights": match s.weights { WeightScheme::Asymmetric => "asymmetric", WeightScheme::Symmetric => "symmetric" },
+            "selection": match s.method { QMethod::Dfsq(m) => Some(m.name()), _ => None },
+            "percentile": match s.method { QMethod::Percentile(x) => Some(x), _ => None },
+            "hw_config": p.cfg.name,
+        });
+        DesignRow {
+            name: s.name.clone(),
+            method: s.method.family().into(),
+            bits: s.bits,
+            options,
+            hw: Scores::mean(&evals.iter().map(|x| x.hw).collect::<Vec<_>>()),
+            float: Scores::mean(&evals.iter().map(|x| x.float).collect::<Vec<_>>()),
+            overflows: evals.iter().map(|x| x.overflows).sum(),
+            energy_mj: mean(e.total) * 1e-9,
+            energy_breakdown_mj: BreakdownMj {
+                pe: mean(b.pe),
+                denorm: mean(b.denorm),
+                output: mean(b.output),
+                quantizer: mean(b.quantizer),
+                stats: mean(b.stats),
+                weight_buf: mean(b.weight_buf),
+                act_buf: mean(b.act_buf),
+                psum_buf: mean(b.psum_buf),
+                dram: mean(b.dram),
+            },
+            area_mm2: evals.first().map_or(0.0, |x| x.area_um2) * 1e-6,
+            cycles: evals.iter().map(|x| x.cycles as f64).sum::<f64>() / n,
+            pareto: false,
+            pareto_area: false,
+        }
+    }
+}
+
+/// Marks the designs no other design dominates: PSNR at least as high and
+/// cost at most as high, one of them strictly.
+pub fn mark_pareto(rows: &mut [DesignRow]) {
+    let front = |rows: &[DesignRow], cost: &dyn Fn(&DesignRow) -> f64| -> Vec<bool> {
+        rows.iter()
+            .map(|a| {
+                !rows.iter().any(|b| {
+                    b.hw.psnr >= a.hw.psnr && cost(b) <= cost(a) && (b.hw.psnr > a.hw.psnr || cost(b) < cost(a))
+                })
+            })
+            .collect()
+    };
+    let e = front(rows, &|r| r.energy_mj);
+    let a = front(rows, &|r| r.area_mm2);
+    for ((r, e), a) in rows.iter_mut().zip(e).zip(a) {
+        r.pareto = e;
+        r.pareto_area = a;
+    }
+}
+
+/// The cheapest design (energy per image) whose hardware PSNR is within
+/// `db` of FP and that never overflowed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Budget {
+    pub db: f64,
+    pub design: Option<String>,
+    pub message: String,
+}
+
+pub fn budget(rows: &[DesignRow], fp_psnr: f64, db: f64) -> Budget {
+    let ok = |r: &&DesignRow| fp_psnr - r.hw.psnr <= db && r.overflows == 0;
+    match rows.iter().filter(ok).min_by(|a, b| a.energy_mj.total_cmp(&b.energy_mj)) {
+        Some(r) => Budget {
+            db,
+            design: Some(r.name.clone()),
+            message: format!(
+                "cheapest within {db} dB of FP: {} ({:.3} mJ/image, {:.3} dB below FP)",
+                r.name,
+                r.energy_mj,
+                fp_psnr - r.hw.psnr
+            ),
+        },
+        None => {
+            let best = rows.iter().max_by(|a, b| a.hw.psnr.total_cmp(&b.hw.psnr));
+            Budget {
+                db,
+                design: None,
+                message: match best {
+                    Some(b) => format!(
+                        "no design is within {db} dB of FP; the best reachable is {} at {:.3} dB below FP",
+                        b.name,
+                        fp_psnr - b.hw.psnr
+                    ),
+                    None => "no designs".into(),
+                },
+            }
+        }
+    }
+}

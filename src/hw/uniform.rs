@@ -1,0 +1,229 @@
+//! The bit-accurate uniform-integer datapath (hw/SPEC.md "Uniform-integer
+//! datapath"), the gemmlowp/TFLite scheme the baselines would build:
+//!   q   = clamp(round(x·m_in / 2^s_in) + Z, 0, 2^b − 1)     input quantizer
+//!   acc = fit_acc(acc + w[o,c,t]·(q − Z))                   over c, then taps inside
+//!   y   = fit_act(round(acc·m_o / 2^s_o) + bias_o)          requantization
+//! with x, y in activation units 2^-a, m_in/2^s_in ≈ 2^-a/S, m_o/2^s_o ≈
+//! Δ_o·S·2^a. Padding is a real zero (q = Z), so border taps add nothing.
+//! Partial sums accumulate across input channels: no per-channel
+//! de-normalization, no stats pass.
+use super::fixed::{round_shift, to_fixed_all, OverflowCounts, Reg};
+use super::gemm::band_gemm;
+use super::layer::delta_fixed;
+use crate::config::HwConfig;
+use crate::float::conv::band_pixels;
+use crate::model::{ConvExec, Conv2d, QuantSite};
+use crate::quant::weight::signed_bits;
+use crate::uniform::UniformLayer;
+use crate::{Error, Feature, Result};
+use rayon::prelude::*;
+use std::sync::Mutex;
+
+#[derive(Clone, Debug)]
+pub struct UniformHwLayer {
+    pub name: String,
+    pub in_c: usize,
+    pub out_c: usize,
+    pub k: usize,
+    /// Integer weights [o][c][k·k].
+    pub w: Vec<i64>,
+    pub weight_bits: u32,
+    pub abits: u32,
+    pub zero_point: i64,
+    pub in_mult: i64,
+    pub in_shift: i32,
+    pub out_mult: Vec<i64>,
+    pub out_shift: Vec<i32>,
+    /// Bias in activation units.
+    pub bias_fix: Vec<i64>,
+    pub cfg: HwConfig,
+}
+
+impl UniformHwLayer {
+    pub fn prepare(l: &UniformLayer, cfg: &HwConfig) -> Result<Self> {
+        let qw = &l.qweights;
+        let name = l.deq_conv.name.clone();
+        let kk = qw.k * qw.k;
+        let mut w = Vec::with_capacity(qw.q.len());
+        for o in 0..qw.out_c {
+            for c in 0..qw.in_c {
+                for t in 0..kk {
+                    w.push(qw.int_weight(o, c, t) as i64);
+                }
+            }
+        }
+        let weight_bits = w.iter().map(|&v| signed_bits(v)).max().unwrap_or(1);
+        let dp = &cfg.datapath;
+        if dp.weight_bits != 0 && weight_bits > dp.weight_bits {
+            return Err(Error::config(
+                "datapath.weight_bits",
+                format!("layer {name} needs {weight_bits}-bit weights, config gives {}", dp.weight_bits),
+            ));
+        }
+        let a_scale = (1u64 << dp.act_frac_bits) as f64;
+        let (in_mult, in_shift) = delta_fixed(1.0 / (l.act.scale * a_scale), cfg.uniform.input_mult_bits);
+        let (out_mult, out_shift) =
+            qw.delta.iter().map(|&d| delta_fixed(d as f64 * l.act.scale * a_scale, cfg.uniform.requant_mult_bits)).unzip();
+        let bias_fix = l.deq_conv.bias.iter().map(|&b| (b as f64 * a_scale).round_ties_even() as i64).collect();
+        Ok(UniformHwLayer {
+            name,
+            in_c: qw.in_c,
+            out_c: qw.out_c,
+            k: qw.k,
+            w,
+            weight_bits,
+            abits: l.act.bits,
+            zero_point: l.act.zero_point,
+            in_mult,
+            in_shift,
+            out_mult,
+            out_shift,
+            bias_fix,
+            cfg: cfg.clone(),
+        })
+    }
+
+    pub fn acc_reg(&self) -> Reg {
+        Reg::new(self.cfg.uniform.acc_bits, self.cfg.datapath.overflow)
+    }
+    pub fn act_reg(&self) -> Reg {
+        Reg::new(self.cfg.datapath.act_bits, self.cfg.datapath.overflow)
+    }
+    #[inline]
+    pub fn weight(&self, o: usize, c: usize, tap: usize) -> i64 {
+        self.w[(o * self.in_c + c) * self.k * self.k + tap]
+    }
+
+    /// Input quantizer: activation (units 2^-a) → code q in [0, 2^b − 1].
+    /// Clamping is the quantizer's range, not an overflow.
+    #[inline]
+    pub fn code(&self, x: i64) -> i64 {
+        let v = round_shift(x as i128 * self.in_mult as i128, self.in_shift) + self.zero_point as i128;
+        v.clamp(0, (1i128 << self.abits) - 1) as i64
+    }
+
+    /// q − Z of every activation (the PE's activation operand).
+    pub fn operands(&self, x: &[i64]) -> Vec<i64> {
+        x.par_iter().map(|&v| self.code(v) - self.zero_point).collect()
+    }
+
+    /// Requantization of one accumulator into the activation format.
+    #[inline]
+    pub fn requantize(&self, o: usize, acc: i64, act: &Reg, count: &mut u64) -> i64 {
+        let y = round_shift(acc as i128 * self.out_mult[o] as i128, self.out_shift[o]) + self.bias_fix[o] as i128;
+        act.fit(y, count)
+    }
+
+    fn check_input(&self, x: &[i64], h: usize, w: usize) -> Result<()> {
+        if x.len() != self.in_c * h * w || h == 0 || w == 0 {
+            return Err(Error::shape(format!("{} input", self.name), format!("{}x{h}x{w}", self.in_c), x.len()));
+        }
+        Ok(())
+    }
+
+    /// The naive reference: nested loops over (o, y, x, c, ky, kx), every
+    /// accumulate through the register. Slow; the definition.
+    pub fn run_reference(&self, x: &[i64], h: usize, w: usize) -> Result<(Vec<i64>, OverflowCounts)> {
+        self.check_input(x, h, w)?;
+        let hw = h * w;
+        let a = self.operands(x);
+        let (accr, act) = (self.acc_reg(), self.act_reg());
+        let pad = (self.k / 2) as isize;
+        let mut ovf = OverflowCounts::default();
+        let mut out = vec![0i64; self.out_c * hw];
+        for o in 0..self.out_c {
+            for y in 0..h {
+                for xx in 0..w {
+                    let mut acc = 0i64;
+                    for c in 0..self.in_c {
+                        for ky in 0..self.k {
+                            for kx in 0..self.k {
+                                let (sy, sx) = (y as isize + ky as isize - pad, xx as isize + kx as isize - pad);
+                                if sy < 0 || sy >= h as isize || sx < 0 || sx >= w as isize {
+                                    continue;
+                                }
+                                let v = a[c * hw + sy as usize * w + sx as usize];
+                                let prod = self.weight(o, c, ky * self.k + kx) as i128 * v as i128;
+                                acc = accr.fit(acc as i128 + prod, &mut ovf.acc);
+                            }
+                        }
+                    }
+                    out[o * hw + y * w + xx] = self.requantize(o, acc, &act, &mut ovf.act_out);
+                }
+            }
+        }
+        Ok((out, ovf))
+    }
+
+    /// Largest |accumulator| any input can produce: Σ|w|·max|q − Z| per o.
+    pub fn acc_bound(&self) -> i128 {
+        let amax = self.zero_point.max((1i64 << self.abits) - 1 - self.zero_point) as i128;
+        let kk = self.in_c * self.k * self.k;
+        (0..self.out_c).map(|o| self.w[o * kk..(o + 1) * kk].iter().map(|&v| v.unsigned_abs() as i128).sum::<i128>() * amax).max().unwrap_or(0)
+    }
+
+    /// The fast kernel: one exact f64 GEMM when the accumulator cannot
+    /// overflow (then every partial sum is an integer below 2^53, so the
+    /// result equals `run_reference` bit for bit), else the checked loops.
+    pub fn run_fast(&self, x: &[i64], h: usize, w: usize) -> Result<(Vec<i64>, OverflowCounts)> {
+        self.check_input(x, h, w)?;
+        let bound = self.acc_bound();
+        if bound > self.acc_reg().max as i128 || bound >= 1i128 << 53 {
+            return self.run_reference(x, h, w);
+        }
+        let hw = h * w;
+        let a: Vec<f64> = self.operands(x).into_iter().map(|v| v as f64).collect();
+        let wf: Vec<f64> = self.w.iter().map(|&v| v as f64).collect();
+        let act = self.act_reg();
+        let band = band_pixels(self.in_c * self.k * self.k, hw);
+        let bands: Vec<(usize, usize)> = (0..hw).step_by(band).map(|p0| (p0, (p0 + band).min(hw))).collect();
+        let results: Vec<(Vec<i64>, OverflowCounts)> = bands
+            .par_iter()
+            .map(|&(p0, p1)| {
+                let n = p1 - p0;
+                let acc = band_gemm(&a, self.in_c, &wf, self.out_c, h, w, self.k, p0, p1);
+                let mut ovf = OverflowCounts::default();
+                let out = (0..self.out_c * n).map(|i| self.requantize(i / n, acc[i] as i64, &act, &mut ovf.act_out)).collect();
+                (out, ovf)
+            })
+            .collect();
+        Ok(super::fast::gather_bands(self.out_c, hw, &bands, results))
+    }
+}
+
+/// Runs every quantized conv of a static uniform design on the integer
+/// datapath (host f32 → activation format at each input, as `HwExec`).
+pub struct UniformHwExec {
+    pub layers: Vec<UniformHwLayer>,
+    pub naive: bool,
+    overflow: Mutex<OverflowCounts>,
+}
+
+impl UniformHwExec {
+    pub fn new(layers: &[UniformLayer], cfg: &HwConfig) -> Result<Self> {
+        cfg.validate()?;
+        let layers = layers.iter().map(|l| UniformHwLayer::prepare(l, cfg)).collect::<Result<_>>()?;
+        Ok(UniformHwExec { layers, naive: false, overflow: Mutex::new(OverflowCounts::default()) })
+    }
+    pub fn total_overflow(&self) -> OverflowCounts {
+        self.overflow.lock().map(|o| *o).unwrap_or_default()
+    }
+}
+
+impl ConvExec for UniformHwExec {
+    fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
+        let l = self.layers.get(site.index).ok_or_else(|| {
+            Error::arg("quantized layer", format!("{} has index {} beyond {}", conv.name, site.index, self.layers.len()))
+        })?;
+        let dp = &l.cfg.datapath;
+        let mut act_in = 0u64;
+        let xf = to_fixed_all(&x.data, dp.act_frac_bits, &Reg::new(dp.act_bits, dp.overflow), &mut act_in);
+        let (out, ovf) = if self.naive { l.run_reference(&xf, x.h, x.w)? } else { l.run_fast(&xf, x.h, x.w)? };
+        let scale = 1.0 / (1u64 << dp.act_frac_bits) as f64;
+        let y = Feature::from_vec(l.out_c, x.h, x.w, out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
+        let mut t = self.overflow.lock().map_err(|_| Error::arg("uniform hw", "poisoned lock"))?;
+        t.act_in += act_in;
+        t.add(&ovf);
+        Ok(y)
+    }
+}

@@ -1,0 +1,116 @@
+//! `sqsim compare` end to end on a small crop: the JSON schema scripts rely
+//! on, the Pareto flags and budget against the rows, and bad input refused.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sqsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sqsim")).args(args).output().expect("binary runs")
+}
+
+/// A dataset directory holding one 64×64 crop of Set5 `bird`.
+fn crop_dir(dir: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let img = sqsim::image::load_rgb(&root.join("data/Set5/bird.png")).unwrap();
+    let c = sqsim::image::crop(&img, 100, 100, 64, 64).unwrap();
+    std::fs::create_dir_all(dir.join("crops")).unwrap();
+    sqsim::image::save_png(&dir.join("crops/bird.png"), &c).unwrap();
+    dir.join("crops").to_string_lossy().into_owned()
+}
+
+fn fails_with(args: &[&str], needle: &str) -> Output {
+    let o = sqsim(args);
+    let e = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(!e.contains("panicked"), "{args:?} panicked: {e}");
+    assert!(e.contains("error:") && e.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: {e}");
+    o
+}
+
+#[test]
+fn compare_json_has_the_documented_schema_and_consistent_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = crop_dir(tmp.path());
+    let out = tmp.path().join("cmp.json");
+    let o = sqsim(&[
+        "compare", "--model", "edsr_x2", "--dataset", &ds, "--designs", "kmeans-4,minmax-8,w8a8,dfsq-uniform-4,percentile-6",
+        "--budget-db", "0.5", "--format", "json", "--quiet", "--out", out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v, file, "--out holds the printed JSON");
+    assert_eq!(v["model"], "edsr_x2");
+    assert_eq!(v["datasets"][0]["images"], 1);
+    let fp = v["fp"]["psnr"].as_f64().unwrap();
+    let designs = v["designs"].as_array().unwrap();
+    assert_eq!(designs.len(), 5);
+    let methods: Vec<&str> = designs.iter().map(|d| d["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["dfsq", "minmax", "minmax", "dfsq-uniform", "percentile"]);
+    for d in designs {
+        for k in ["name", "bits", "options", "hw", "float", "energy_mj", "energy_breakdown_mj", "area_mm2", "cycles", "pareto"] {
+            assert!(!d[k].is_null(), "{} lacks {k}", d["name"]);
+        }
+        let b = d["energy_breakdown_mj"].as_object().unwrap();
+        let sum: f64 = b.values().map(|x| x.as_f64().unwrap()).sum();
+        let e = d["energy_mj"].as_f64().unwrap();
+        assert!((sum - e).abs() <= 1e-9 * e.max(1.0), "{}: breakdown {sum} vs total {e}", d["name"]);
+        assert!(d["hw"]["psnr"].as_f64().unwrap() > 20.0);
+    }
+    // a design is on the energy front exactly when nothing dominates it
+    let pe = |d: &serde_json::Value| (d["hw"]["psnr"].as_f64().unwrap(), d["energy_mj"].as_f64().unwrap());
+    for a in designs {
+        let (pa, ea) = pe(a);
+        let dominated = designs.iter().any(|b| {
+            let (pb, eb) = pe(b);
+            pb >= pa && eb <= ea && (pb > pa || eb < ea)
+        });
+        assert_eq!(a["pareto"].as_bool().unwrap(), !dominated, "{}", a["name"]);
+    }
+    // the budget picks the cheapest design within 0.5 dB
+    let ok: Vec<&serde_json::Value> = designs.iter().filter(|d| fp - d["hw"]["psnr"].as_f64().unwrap() <= 0.5).collect();
+    let cheapest = ok.iter().min_by(|a, b| pe(a).1.total_cmp(&pe(b).1)).unwrap();
+    assert_eq!(v["budget"]["design"], cheapest["name"]);
+    // DFSQ pays for its stats pass; the uniform designs have none
+    let stats = |n: &str| designs.iter().find(|d| d["name"] == n).unwrap()["energy_breakdown_mj"]["stats"].as_f64().unwrap();
+    assert!(stats("dfsq-kmeans-w4a4") > 0.0);
+    assert_eq!(stats("w8a8-int"), 0.0);
+}
+
+#[test]
+fn compare_refuses_bad_input_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = crop_dir(tmp.path());
+    let out = tmp.path().join("cmp.json");
+    let o = out.to_str().unwrap();
+    fails_with(&["compare", "--dataset", &ds, "--designs", "fancy-4", "--out", o], "unknown quantization method");
+    fails_with(&["compare", "--dataset", &ds, "--designs", "percentile-4", "--percentile", "0", "--out", o], "percentile");
+    fails_with(&["compare", "--dataset", &ds, "--designs", "percentile-4", "--percentile", "100.5", "--out", o], "percentile");
+    fails_with(&["compare", "--dataset", &ds, "--designs", "minmax-12", "--out", o], "bits");
+    fails_with(&["compare", "--dataset", &ds, "--budget-db=-1", "--out", o], "budget");
+    assert!(!out.exists(), "nothing written for refused input");
+    // a budget no design meets: a clear message naming the best reachable, exit ≠ 0
+    let r = fails_with(&["compare", "--dataset", &ds, "--designs", "minmax-2", "--budget-db", "0.01", "--quiet"], "best reachable");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("minmax-w2a2"));
+}
+
+#[test]
+fn calibrate_writes_range_files_and_run_refuses_a_mismatched_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = crop_dir(tmp.path());
+    let out = tmp.path().join("r_{method}.json");
+    let o = sqsim(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--images", &ds, "--method", "minmax,percentile", "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mm: sqsim::uniform::RangeCalibration = serde_json::from_slice(&std::fs::read(tmp.path().join("r_minmax.json")).unwrap()).unwrap();
+    let pc: sqsim::uniform::RangeCalibration = serde_json::from_slice(&std::fs::read(tmp.path().join("r_percentile99.99.json")).unwrap()).unwrap();
+    assert_eq!(mm.layers.len(), 32);
+    for (k, r) in &mm.layers {
+        let p = pc.layers[k];
+        assert!(r.lo <= p.lo && p.hi <= r.hi && p.lo <= p.hi, "{k}: {r:?} vs {p:?}");
+    }
+    // the file says what made it; another model or method is refused
+    let model = sqsim::model::load_builtin("edsr_x4").unwrap();
+    assert!(mm.ranges(&model, "minmax", None).unwrap_err().to_string().contains("edsr_x2"));
+    let m2 = sqsim::model::load_builtin("edsr_x2").unwrap();
+    assert!(mm.ranges(&m2, "percentile", Some(99.99)).is_err());
+    fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--images", &ds, "--method", "dfsq-uniform", "--out", "x.json"], "no calibration");
+}
