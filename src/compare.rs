@@ -18,7 +18,7 @@ use crate::select::PointSet;
 use crate::sq::UniversalSet;
 use crate::uniform::{quantize_uniform_model, uniform_grid, QMethod, UniformFakeQuantExec, WeightScheme};
 use crate::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One design of the comparison.
 #[derive(Clone, Debug, PartialEq)]
@@ -136,7 +136,7 @@ pub struct ImageEval {
 }
 
 /// Energy of one image by component, mJ (the JSON `energy_breakdown_mj`).
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct BreakdownMj {
     pub pe: f64,
     /// DFSQ: de-normalization multiply-accumulates; uniform: accumulate adds.
@@ -168,7 +168,7 @@ impl BreakdownMj {
 }
 
 /// A design's results over every image: means per image.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DesignRow {
     pub name: String,
     pub method: String,
@@ -249,7 +249,7 @@ pub fn mark_pareto(rows: &mut [DesignRow]) {
 
 /// The cheapest design (energy per image) whose hardware PSNR is within
 /// `db` of FP and that never overflowed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Budget {
     pub db: f64,
     pub design: Option<String>,
@@ -284,5 +284,21 @@ pub fn budget(rows: &[DesignRow], fp_psnr: f64, db: f64) -> Budget {
                 },
             }
         }
+    }
+}
+
+/// What `sqsim compare --out` writes, as far as a report needs it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CompareSummary {
+    pub model: String,
+    pub hw_config: String,
+    pub fp: Scores,
+    pub designs: Vec<DesignRow>,
+}
+
+impl CompareSummary {
+    pub fn load(path: &std::path::Path) -> Result<Self> {
+        let b = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_slice(&b).map_err(|e| Error::format(path, format!("not a `sqsim compare` JSON: {e}")))
     }
 }

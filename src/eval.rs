@@ -2,10 +2,10 @@
 use crate::image::{from_feature, make_pair, psnr_y, ssim_y, to_feature, RgbImage};
 use crate::model::{ConvExec, Model};
 use crate::{Feature, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub psnr: f64,
     pub ssim: f64,

@@ -74,6 +74,18 @@ fn compare_json_has_the_documented_schema_and_consistent_front() {
     let stats = |n: &str| designs.iter().find(|d| d["name"] == n).unwrap()["energy_breakdown_mj"]["stats"].as_f64().unwrap();
     assert!(stats("dfsq-kmeans-w4a4") > 0.0);
     assert_eq!(stats("w8a8-int"), 0.0);
+
+    // the front as a figure in the sign-off report, beside a design table
+    let rep = tmp.path().join("rep");
+    let o = sqsim(&["report", "--model", "edsr_x2", "--bits", "4", "--dataset", &ds, "--compare", out.to_str().unwrap(), "--out", rep.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(rep.join("front.svg")).unwrap();
+    assert!(svg.contains("energy per image") && svg.contains("minmax"));
+    let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
+    assert!(html.contains("Pareto") && html.contains("w8a8-int") && html.contains("dfsq-kmeans-w4a4"));
+    // a comparison of another model is refused
+    let rep2 = tmp.path().join("rep2");
+    fails_with(&["report", "--model", "edsr_x4", "--bits", "4", "--dataset", &ds, "--compare", out.to_str().unwrap(), "--out", rep2.to_str().unwrap()], "edsr_x2");
 }
 
 #[test]
@@ -94,7 +106,7 @@ fn compare_refuses_bad_input_and_writes_nothing() {
 }
 
 #[test]
-fn calibrate_writes_range_files_and_run_refuses_a_mismatched_one() {
+fn calibrate_writes_range_files_and_a_mismatched_one_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let ds = crop_dir(tmp.path());
     let out = tmp.path().join("r_{method}.json");

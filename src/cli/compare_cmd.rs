@@ -41,6 +41,9 @@ pub struct Args {
     /// Also write the JSON here (atomically).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Write the Pareto-front figure (SVG) here.
+    #[arg(long)]
+    figure: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
 }
@@ -93,7 +96,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     } else {
         a.designs.iter().map(|d| parse_design(d, a.percentile)).collect::<anyhow::Result<_>>()?
     };
-    if let Some(o) = &a.out {
+    for o in a.out.iter().chain(&a.figure) {
         super::common::check_writable(o)?;
     }
     let mut sets = Vec::new();
@@ -155,6 +158,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(o) = &a.out {
         sqsim::io_util::atomic_write(o, format!("{json}\n").as_bytes())?;
+    }
+    if let Some(f) = &a.figure {
+        sqsim::io_util::atomic_write(f, sqsim::report::render::front_svg(&report.designs, fp.psnr)?.as_bytes())?;
     }
     match a.format {
         Format::Json => println!("{json}"),

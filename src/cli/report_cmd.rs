@@ -30,6 +30,10 @@ pub struct Args {
     /// Quantized layer whose input distribution is plotted (default: the middle one).
     #[arg(long)]
     layer: Option<String>,
+    /// Include the accuracy–cost comparison written by `sqsim compare --out FILE`
+    /// (its Pareto-front figure and design table); it must be of the same model.
+    #[arg(long)]
+    compare: Option<PathBuf>,
     /// Output directory (created if needed).
     #[arg(long)]
     out: PathBuf,
@@ -60,6 +64,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         datasets.push((name, paths));
     }
     let model = load_model(&a.model, None)?;
+    let compare = match &a.compare {
+        Some(p) => {
+            let c = sqsim::compare::CompareSummary::load(p)?;
+            if c.model != model.name {
+                bail!("--compare {}: a comparison of {}, not {}", p.display(), c.model, model.name);
+            }
+            Some(c)
+        }
+        None => None,
+    };
     let layer_index = resolve_layer(&model, a.layer.as_deref())?;
     let hw = load_hw(a.hw.as_deref(), &a.model)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating --out {}", a.out.display()))?;
@@ -74,7 +88,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let n: usize = datasets.iter().map(|(_, p)| p.len()).sum();
     let pb = progress(n, "report", a.quiet);
     let cfg = ReportConfig { model: &model, u: &u, hw: &hw, configs, datasets, layer_index };
-    let data = collect(&cfg, &|i| pb.set_position(i as u64))?;
+    let mut data = collect(&cfg, &|i| pb.set_position(i as u64))?;
+    data.compare = compare;
     pb.finish_and_clear();
     let files = render::render(&data)?;
     render::write_all(&a.out, &files)?;

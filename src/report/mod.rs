@@ -146,6 +146,9 @@ pub struct ReportData {
     pub activations: ActDist,
     pub cost: Vec<CostRow>,
     pub crops: Vec<Crop>,
+    /// The accuracy–cost comparison (`sqsim compare --out`), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::compare::CompareSummary>,
 }
 
 /// Index of a quantized layer by name; default: the middle one.
@@ -290,6 +293,7 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
         activations,
         cost,
         crops,
+        compare: None,
     })
 }
 

@@ -374,6 +374,9 @@ pub fn render(d: &ReportData) -> Result<Vec<(String, Vec<u8>)>> {
     figs.push(("act_images.svg".into(), "Activation distribution per image".into(), act_images_svg(&d.activations)?));
     let cost_bits = d.cost.iter().map(|r| r.bits).min().unwrap_or(4);
     figs.push(("cost.svg".into(), format!("Cost per layer (W{cost_bits}A{cost_bits})"), cost_svg(d, cost_bits)?));
+    if let Some(c) = &d.compare {
+        figs.push(("front.svg".into(), format!("Accuracy–cost Pareto fronts ({})", c.model), front_svg(&c.designs, c.fp.psnr)?));
+    }
     for (f, _, s) in &figs {
         files.push((f.clone(), s.as_bytes().to_vec()));
     }
@@ -435,6 +438,7 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
             f if f.starts_with("accuracy") => "Lines: FP, DFSQ float reference, bit-accurate hardware (crosses). Triangles: FP − the paper's DFSQ drop (compare drops, not absolute PSNR: the weights differ).".to_string(),
             "layer_error.svg" => "Each quantized layer run on the hardware datapath and on the float reference with the same input (log scale).".into(),
             "act_channels.svg" => format!("Input of {} ({}) on image {}: min/Q1/median/Q3/max per channel, before and after per-channel normalization.", esc(&a.layer), if a.post_relu { "post-ReLU, μ = 0" } else { "signed" }, esc(&a.image)),
+            "front.svg" => "Every design of `sqsim compare`, bit-accurate hardware PSNR against energy per image and area; filled: on the front (numbers: bits). Table below.".into(),
             "act_images.svg" => format!("Channel {} of {} across images; green lines: the {} selected points of that channel at {} bits.", a.channel, esc(&a.layer), a.points.len(), a.points_bits),
             _ => "Cycles from the closed-form timing model; energy (total, and arithmetic only) of the shift-add array vs an integer-multiplier array of the same size; SRAM/DRAM are the same for both.".into(),
         };
@@ -446,6 +450,11 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
             note,
             esc(file)
         );
+        if file == "front.svg" {
+            if let Some(c) = &d.compare {
+                h.push_str(&compare_table(c));
+            }
+        }
     }
     h.push_str(
         "<h2>SR crops</h2>\n<table class=\"crops\"><tr><th>bits</th><th>HR</th><th>FP</th><th>DFSQ float</th><th>hardware</th></tr>\n",
@@ -495,4 +504,90 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         crate::io_util::atomic_write(&dir.join(name), bytes)?;
     }
     Ok(())
+}
+
+/// The accuracy–cost Pareto fronts of `sqsim compare`: hardware PSNR
+/// against energy per image and against area, one colour per method family,
+/// the front joined by a line, FP as a dashed horizontal line.
+pub fn front_svg(rows: &[crate::compare::DesignRow], fp_psnr: f64) -> Result<String> {
+    let fams = ["dfsq", "minmax", "percentile", "dfsq-uniform"];
+    svg((1000, 420), |root| {
+        let panels = root.split_evenly((1, 2));
+        type Get = fn(&crate::compare::DesignRow) -> (f64, bool);
+        let axes: [(&str, Get); 2] = [
+            ("energy per image (mJ)", |r| (r.energy_mj, r.pareto)),
+            ("area (mm²)", |r| (r.area_mm2, r.pareto_area)),
+        ];
+        for (area, (xlabel, get)) in panels.iter().zip(axes) {
+            let (x0, x1) = range(rows.iter().map(|r| get(r).0));
+            let (y0, y1) = range(rows.iter().map(|r| r.hw.psnr).chain([fp_psnr]));
+            let mut ch = ChartBuilder::on(area)
+                .caption(format!("hardware PSNR vs {xlabel}"), ("sans-serif", 16))
+                .margin(10)
+                .x_label_area_size(36)
+                .y_label_area_size(52)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(plot_err)?;
+            ch.configure_mesh().x_desc(xlabel).y_desc("PSNR (dB)").draw().map_err(plot_err)?;
+            ch.draw_series(LineSeries::new([(x0, fp_psnr), (x1, fp_psnr)], C_FP.stroke_width(1)))
+                .map_err(plot_err)?
+                .label("FP")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], C_FP));
+            let mut front: Vec<(f64, f64)> = rows.iter().filter(|r| get(r).1).map(|r| (get(r).0, r.hw.psnr)).collect();
+            front.sort_by(|a, b| a.0.total_cmp(&b.0));
+            ch.draw_series(LineSeries::new(front, BLACK.mix(0.5).stroke_width(1))).map_err(plot_err)?;
+            for (k, fam) in fams.iter().enumerate() {
+                let col = PALETTE[k];
+                let pts: Vec<&crate::compare::DesignRow> = rows.iter().filter(|r| r.method == *fam).collect();
+                if pts.is_empty() {
+                    continue;
+                }
+                ch.draw_series(pts.iter().map(|r| {
+                    let (x, on) = get(r);
+                    EmptyElement::at((x, r.hw.psnr))
+                        + Circle::new((0, 0), if on { 5 } else { 3 }, if on { col.filled() } else { col.stroke_width(1) })
+                        + Text::new(format!("{}", r.bits), (6, -6), ("sans-serif", 11))
+                }))
+                .map_err(plot_err)?
+                .label(*fam)
+                .legend(move |(x, y)| Circle::new((x + 7, y), 4, col.filled()));
+            }
+            ch.configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK)
+                .draw()
+                .map_err(plot_err)?;
+        }
+        Ok(())
+    })
+}
+
+/// The designs of a comparison as an HTML table (energy split by component).
+fn compare_table(c: &crate::compare::CompareSummary) -> String {
+    let mut h = String::from("<table><tr><th>design</th><th>bits</th><th>hw PSNR/SSIM</th><th>drop dB</th><th>energy mJ</th><th>PE</th><th>de-norm / acc</th><th>psum</th><th>act buf</th><th>DRAM</th><th>stats</th><th>area mm²</th><th>Mcycles</th><th>front</th></tr>\n");
+    for r in &c.designs {
+        let b = &r.energy_breakdown_mj;
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{:.3}/{:.4}</td><td>{:.3}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.1}</td><td>{:.2}</td><td>{:.3}</td><td>{:.1}</td><td>{}</td></tr>",
+            esc(&r.name),
+            r.bits,
+            r.hw.psnr,
+            r.hw.ssim,
+            c.fp.psnr - r.hw.psnr,
+            r.energy_mj,
+            b.pe,
+            b.denorm,
+            b.psum_buf,
+            b.act_buf,
+            b.dram,
+            b.stats,
+            r.area_mm2,
+            r.cycles / 1e6,
+            if r.pareto { "energy" } else if r.pareto_area { "area" } else { "" }
+        );
+    }
+    h.push_str("</table>\n");
+    h
 }
