@@ -126,3 +126,30 @@ fn calibrate_writes_range_files_and_a_mismatched_one_is_refused() {
     assert!(mm.ranges(&m2, "percentile", Some(99.99)).is_err());
     fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--images", &ds, "--method", "dfsq-uniform", "--out", "x.json"], "no calibration");
 }
+
+#[test]
+fn run_and_accuracy_take_the_uniform_methods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = crop_dir(tmp.path());
+    let o = sqsim(&["run", "--model", "edsr_x2", "--method", "minmax", "--bits", "8", "--dataset", &ds, "--format", "json", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["method"], "minmax");
+    let d = &v["datasets"][0];
+    let (f, h) = (d["float"]["psnr"].as_f64().unwrap(), d["hw"]["psnr"].as_f64().unwrap());
+    assert!((f - h).abs() < 0.15, "float {f} hw {h}"); // a 32×32 LR crop: flips dominate
+    assert_eq!(d["hw"]["overflows"], 0);
+    assert!(d["cost"]["energy_pj"].as_f64().unwrap() > 0.0);
+    let o = sqsim(&["run", "--model", "edsr_x2", "--method", "dfsq-uniform", "--bits", "4", "--dataset", &ds, "--format", "json", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["method"], "dfsq-uniform");
+    assert_eq!(v["datasets"][0]["cycle_mismatches"], 0, "the stepped cycle model runs dfsq-uniform too");
+    fails_with(&["run", "--method", "minmax", "--granularity", "per-kernel", "--dataset", &ds], "per-kernel");
+    let o = sqsim(&["accuracy", "--model", "edsr_x2", "--method", "minmax,percentile,dfsq-uniform", "--bits", "4", "--dataset", "Set5", "--limit", "1", "--format", "json", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(m, ["minmax", "percentile99.99", "dfsq-uniform"]);
+    assert_eq!(rows[0]["paper_drop_db"], 0.434, "the paper's Min-Max drop at W4, EDSR×2 Set5");
+}

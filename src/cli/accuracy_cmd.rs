@@ -1,13 +1,14 @@
-use super::common::{check_writable, load_model, progress, resolve_calibration};
+use super::common::{check_writable, load_model, progress, resolve_calibration, resolve_ranges};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::{list_images, make_pair, resolve_dataset};
-use sqsim::model::FloatExec;
-use sqsim::paper::paper_drop_db;
-use sqsim::select::{Method, MAX_BITS, MIN_BITS};
+use sqsim::model::{ConvExec, FloatExec};
+use sqsim::uniform::{quantize_uniform_model, uniform_grid, QMethod, UniformFakeQuantExec, WeightScheme};
+use sqsim::paper::{paper_drop_db, paper_minmax_drop_db};
+use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +21,12 @@ pub struct Args {
     model: String,
     #[arg(long, value_delimiter = ',', default_value = "8,6,4,3")]
     bits: Vec<u32>,
+    /// kmeans, optimal (DFSQ), minmax, percentile, dfsq-uniform; comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "kmeans,optimal")]
     method: Vec<String>,
+    /// Clipping percentile of `percentile`, in (0, 100].
+    #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
+    percentile: f64,
     #[arg(long, default_value = "Set5")]
     dataset: Vec<String>,
     #[arg(long)]
@@ -109,18 +114,33 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             bail!("invalid bits: {b} not in {MIN_BITS}..={MAX_BITS}");
         }
     }
-    let methods: Vec<Method> = a.method.iter().map(|m| m.parse()).collect::<Result<_, _>>()?;
+    let methods: Vec<QMethod> = a.method.iter().map(|m| QMethod::parse(m, a.percentile)).collect::<Result<_, _>>()?;
     for out in a.out.iter().chain(&a.per_image) {
         check_writable(out)?;
     }
     let u = UniversalSet::default();
     let model = load_model(&a.model, None)?;
-    let mut configs = Vec::new();
+    // (bits, method label, the method's float reference)
+    let mut configs: Vec<(u32, String, Box<dyn ConvExec>)> = Vec::new();
     for &m in &methods {
         for &b in &a.bits {
-            let cal = resolve_calibration(&model, false, None, b, m, &u, a.quiet)?;
             let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
-            configs.push((b, m, FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }));
+            let ex: Box<dyn ConvExec> = match m {
+                QMethod::Dfsq(sel) => {
+                    let cal = resolve_calibration(&model, false, None, b, sel, &u, a.quiet)?;
+                    Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? })
+                }
+                QMethod::DfsqUniform => {
+                    let pts = model.quant_layers().iter().map(|(c, _)| uniform_grid(b, c.in_c).map(|g| g.1)).collect::<Result<_, _>>()?;
+                    Box::new(FakeQuantExec { layers: quantize_model(&model, pts, &q)? })
+                }
+                m => {
+                    let r = resolve_ranges(&model, false, None, &m, a.quiet)?;
+                    Box::new(UniformFakeQuantExec { layers: quantize_uniform_model(&model, &r, b, b, WeightScheme::Asymmetric)? })
+                }
+            };
+            let label = if let QMethod::Dfsq(sel) = m { sel.name().to_string() } else { m.label() };
+            configs.push((b, label, ex));
         }
     }
     // earlier rows are kept in the rewritten file, resumed or not: nothing is lost
@@ -143,7 +163,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let cached: Option<Vec<&ImageRow>> = if a.resume {
                 configs
                     .iter()
-                    .map(|(b, m, _)| store.iter().rev().find(|r| r.key() == (&name, &image, *b, m.name())))
+                    .map(|(b, m, _)| store.iter().rev().find(|r| r.key() == (&name, &image, *b, m.as_str())))
                     .collect()
             } else {
                 None
@@ -160,14 +180,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let f = score(&super_resolve(&model, &pair.lr, &FloatExec)?.1, &pair.hr, model.scale)?;
             fp.push(f);
             for (i, (b, m, ex)) in configs.iter().enumerate() {
-                let s = score(&super_resolve(&model, &pair.lr, ex)?.1, &pair.hr, model.scale)?;
+                let s = score(&super_resolve(&model, &pair.lr, ex.as_ref())?.1, &pair.hr, model.scale)?;
                 q[i].push(s);
                 let row = ImageRow {
                     model: model.name.clone(),
                     dataset: name.clone(),
                     image: image.clone(),
                     bits: *b,
-                    method: m.name().into(),
+                    method: m.clone(),
                     fp_psnr: f.psnr,
                     fp_ssim: f.ssim,
                     dfsq_psnr: s.psnr,
@@ -190,13 +210,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 dataset: name.clone(),
                 images: paths.len(),
                 bits: *b,
-                method: m.name().into(),
+                method: m.clone(),
                 fp_psnr: f.psnr,
                 fp_ssim: f.ssim,
                 dfsq_psnr: s.psnr,
                 dfsq_ssim: s.ssim,
                 drop_db: f.psnr - s.psnr,
-                paper_drop_db: paper_drop_db(&model.name, &name, *b),
+                paper_drop_db: match m.as_str() {
+                    "kmeans" | "optimal" => paper_drop_db(&model.name, &name, *b),
+                    "minmax" => paper_minmax_drop_db(&model.name, &name, *b),
+                    _ => None,
+                },
             });
         }
     }
@@ -212,7 +236,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Format::Csv => print!("{csv_text}"),
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Table => {
-            let h = ["dataset", "images", "bits", "method", "FP PSNR/SSIM", "DFSQ PSNR/SSIM", "drop dB", "paper drop dB"];
+            let h = ["dataset", "images", "bits", "method", "FP PSNR/SSIM", "quantized PSNR/SSIM", "drop dB", "paper drop dB"];
             let t: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {

@@ -8,6 +8,7 @@ mod fmt;
 mod merge_cmd;
 mod report_cmd;
 mod run_cmd;
+mod run_uniform;
 mod select_cmd;
 mod sweep_cmd;
 mod uset_cmd;

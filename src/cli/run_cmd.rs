@@ -13,12 +13,13 @@ use sqsim::model::FloatExec;
 use sqsim::quant::Granularity;
 use sqsim::select::{Method, MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
+use sqsim::uniform::{uniform_grid, QMethod};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    net: ModelArgs,
+    pub(crate) net: ModelArgs,
     /// Weight and activation bits (2..8); --wbits/--abits override one side.
     #[arg(long, default_value_t = 4)]
     bits: u32,
@@ -26,35 +27,40 @@ pub struct Args {
     wbits: Option<u32>,
     #[arg(long)]
     abits: Option<u32>,
-    /// Point selection the calibration used: kmeans (DFSQ) or optimal.
+    /// kmeans or optimal (DFSQ point selection), or a uniform baseline:
+    /// minmax, percentile (static per-tensor ranges, integer datapath) or
+    /// dfsq-uniform (DFSQ normalization, uniform grid, DFSQ datapath).
     #[arg(long, default_value = "kmeans")]
-    method: String,
+    pub(crate) method: String,
+    /// Clipping percentile of `--method percentile`, in (0, 100].
+    #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
+    pub(crate) percentile: f64,
     /// Calibration JSON (default: the shipped one for this model and bit-width).
     #[arg(long)]
-    calib: Option<PathBuf>,
+    pub(crate) calib: Option<PathBuf>,
     /// Set5, Set14, BSD100 or a directory of PNGs; repeatable.
     #[arg(long, default_value = "Set5")]
-    dataset: Vec<String>,
+    pub(crate) dataset: Vec<String>,
     /// Evaluate only the first N images of each dataset.
     #[arg(long)]
-    limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
     #[arg(long, value_enum, default_value = "per-output-channel")]
-    granularity: GranArg,
+    pub(crate) granularity: GranArg,
     #[arg(long, default_value = "dfsq")]
     word_sets: String,
     #[command(flatten)]
-    hwp: HwArgs,
+    pub(crate) hwp: HwArgs,
     /// Skip the bit-accurate hardware run (float rows only).
     #[arg(long, conflicts_with = "hw")]
-    no_hw: bool,
+    pub(crate) no_hw: bool,
     /// Write FP, DFSQ-float and hardware SR images (PNG) under this directory.
     #[arg(long)]
-    save_images: Option<PathBuf>,
+    pub(crate) save_images: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+    pub(crate) format: Format,
     /// No progress bar or notes on stderr.
     #[arg(long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
     /// Cycle model: step the first N tiles of every quantized layer and
     /// compare with the functional datapath (0 = off; cost is reported either way).
     #[arg(long, default_value_t = 1)]
@@ -62,7 +68,7 @@ pub struct Args {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum GranArg {
+pub(crate) enum GranArg {
     PerOutputChannel,
     PerKernel,
 }
@@ -135,7 +141,7 @@ pub fn load_hw(path: Option<&std::path::Path>, model: &str) -> anyhow::Result<Hw
 }
 
 /// Largest |a − b| over two SR outputs, each clamped to the pixel range.
-fn max_pixel_diff(a: &sqsim::Feature, b: &sqsim::Feature) -> f64 {
+pub(crate) fn max_pixel_diff(a: &sqsim::Feature, b: &sqsim::Feature) -> f64 {
     a.data
         .iter()
         .zip(&b.data)
@@ -154,8 +160,19 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let wbits = check_bits("wbits", a.wbits.unwrap_or(a.bits))?;
     let abits = check_bits("abits", a.abits.unwrap_or(a.bits))?;
     check_bits("bits", a.bits)?;
-    let method: Method = a.method.parse()?;
-    let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
+    let qm = QMethod::parse(&a.method, a.percentile)?;
+    if qm.is_static() {
+        return super::run_uniform::run(a, qm, wbits, abits);
+    }
+    let (method, u) = match qm {
+        QMethod::Dfsq(m) => (m, UniversalSet::new(word_sets(&a.word_sets)?)?),
+        _ => {
+            if wbits != abits || a.word_sets != "dfsq" {
+                bail!("--method dfsq-uniform: W = A bits and the binary grid of its own (no --word-sets)");
+            }
+            (Method::KMeans, uniform_grid(abits, 1)?.0)
+        }
+    };
     // resolve every dataset before the long work starts
     let mut sets = Vec::new();
     for d in &a.dataset {
@@ -170,8 +187,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
     let model = a.net.load()?;
-    let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
-    let points = calib.point_sets(&model, &u)?;
+    let points = if qm == QMethod::DfsqUniform {
+        if a.calib.is_some() {
+            bail!("--method dfsq-uniform takes no --calib: its point set is the whole uniform grid");
+        }
+        model.quant_layers().iter().map(|(c, _)| uniform_grid(abits, c.in_c).map(|g| g.1)).collect::<Result<_, _>>()?
+    } else {
+        let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
+        calib.point_sets(&model, &u)?
+    };
     let granularity = match a.granularity {
         GranArg::PerOutputChannel => Granularity::PerOutputChannel,
         GranArg::PerKernel => Granularity::PerKernel,
@@ -259,7 +283,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bits: a.bits,
         wbits,
         abits,
-        method: method.name().into(),
+        method: qm.label(),
         scale: model.scale,
         hw_config: hw_cfg.as_ref().map(|c| c.name.clone()),
         datasets,
