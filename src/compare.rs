@@ -151,8 +151,9 @@ pub struct BreakdownMj {
 }
 
 impl BreakdownMj {
-    pub fn from_pj(e: &Energy) -> Self {
-        let m = 1e-9;
+    /// `e` (pJ) in mJ, divided by `n` (images).
+    pub fn from_pj(e: &Energy, n: f64) -> Self {
+        let m = 1e-9 / n;
         BreakdownMj {
             pe: e.pe * m,
             denorm: e.denorm * m,
@@ -190,8 +191,7 @@ impl DesignRow {
         let n = evals.len().max(1) as f64;
         let mut e = Energy::default();
         evals.iter().for_each(|x| e.add(&x.energy_pj));
-        let b = BreakdownMj::from_pj(&e);
-        let mean = |v: f64| v / n;
+
         let s = &p.spec;
         let options = serde_json::json!({
             "weights": match s.weights { WeightScheme::Asymmetric => "asymmetric", WeightScheme::Symmetric => "symmetric" },
@@ -207,18 +207,8 @@ impl DesignRow {
             hw: Scores::mean(&evals.iter().map(|x| x.hw).collect::<Vec<_>>()),
             float: Scores::mean(&evals.iter().map(|x| x.float).collect::<Vec<_>>()),
             overflows: evals.iter().map(|x| x.overflows).sum(),
-            energy_mj: mean(e.total) * 1e-9,
-            energy_breakdown_mj: BreakdownMj {
-                pe: mean(b.pe),
-                denorm: mean(b.denorm),
-                output: mean(b.output),
-                quantizer: mean(b.quantizer),
-                stats: mean(b.stats),
-                weight_buf: mean(b.weight_buf),
-                act_buf: mean(b.act_buf),
-                psum_buf: mean(b.psum_buf),
-                dram: mean(b.dram),
-            },
+            energy_mj: e.total * 1e-9 / n,
+            energy_breakdown_mj: BreakdownMj::from_pj(&e, n),
             area_mm2: evals.first().map_or(0.0, |x| x.area_um2) * 1e-6,
             cycles: evals.iter().map(|x| x.cycles as f64).sum::<f64>() / n,
             pareto: false,

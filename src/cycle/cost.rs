@@ -217,7 +217,6 @@ impl Design {
             let cols: usize = if ws { 0 } else { (0..a.cols).sum() };
             t.regs(bits).um2 * rows as f64 + t.regs(w.weight_bits).um2 * cols as f64
         };
-        let bank = |bytes: usize| bytes as f64 / a.buffer_banks.max(1) as f64;
         Design {
             sq_mac,
             base_mac,
@@ -235,15 +234,41 @@ impl Design {
             skew_base_um2: skew(s_bits),
             denorm_unit_um2: denorm_op.um2 + output_op.um2,
             quant_stats_um2: (quant_lane.um2 + stats_lane.um2) * lanes,
-            sram_um2: ((a.weight_buffer_bytes + a.act_buffer_bytes + a.psum_buffer_bytes) * 8) as f64
-                * t.sram_um2_per_bit,
+            acc_bits: acc,
+            ..Self::memories(cfg, t)
+        }
+    }
+
+    /// The buffers, DRAM and array size every design shares; arithmetic zero.
+    fn memories(cfg: &HwConfig, t: &CostTable) -> Self {
+        let a = &cfg.array;
+        let bank = |bytes: usize| bytes as f64 / a.buffer_banks.max(1) as f64;
+        let z = Pa::default();
+        Design {
+            sq_mac: z,
+            base_mac: z,
+            denorm_op: z,
+            output_op: z,
+            comparison: z,
+            stats_value: z,
+            threshold_mult: z,
+            mu_table_mult: z,
+            psum_add: z,
+            act_quant: z,
+            pe_sq_um2: 0.0,
+            pe_base_um2: 0.0,
+            skew_sq_um2: 0.0,
+            skew_base_um2: 0.0,
+            denorm_unit_um2: 0.0,
+            quant_stats_um2: 0.0,
+            sram_um2: ((a.weight_buffer_bytes + a.act_buffer_bytes + a.psum_buffer_bytes) * 8) as f64 * t.sram_um2_per_bit,
             weight_pj_bit: t.sram_pj_per_bit(bank(a.weight_buffer_bytes)),
             act_pj_bit: t.sram_pj_per_bit(bank(a.act_buffer_bytes)),
             psum_pj_bit: t.sram_pj_per_bit(bank(a.psum_buffer_bytes)),
             dram_pj_bit: t.dram_pj_per_bit(),
             pes: a.rows * a.cols,
             cols: a.cols,
-            acc_bits: acc,
+            acc_bits: 0,
         }
     }
 
@@ -267,16 +292,10 @@ impl Design {
         let lanes = ((a.dram_bytes_per_cycle * 8.0) / d.act_bits as f64).ceil().max(1.0);
         let rows: usize = (0..a.rows).sum();
         let skew = t.regs(opnd).um2 * rows as f64;
-        let bank = |bytes: usize| bytes as f64 / a.buffer_banks.max(1) as f64;
         Design {
             sq_mac: mac,
             base_mac: mac,
-            denorm_op: Pa::default(),
             output_op,
-            comparison: Pa::default(),
-            stats_value: Pa::default(),
-            threshold_mult: Pa::default(),
-            mu_table_mult: Pa::default(),
             psum_add,
             act_quant,
             pe_sq_um2: arith.um2 + t.regs(opnd + pe_regs).um2,
@@ -285,14 +304,8 @@ impl Design {
             skew_base_um2: skew,
             denorm_unit_um2: psum_add.um2 + output_op.um2,
             quant_stats_um2: act_quant.um2 * lanes,
-            sram_um2: ((a.weight_buffer_bytes + a.act_buffer_bytes + a.psum_buffer_bytes) * 8) as f64 * t.sram_um2_per_bit,
-            weight_pj_bit: t.sram_pj_per_bit(bank(a.weight_buffer_bytes)),
-            act_pj_bit: t.sram_pj_per_bit(bank(a.act_buffer_bytes)),
-            psum_pj_bit: t.sram_pj_per_bit(bank(a.psum_buffer_bytes)),
-            dram_pj_bit: t.dram_pj_per_bit(),
-            pes: a.rows * a.cols,
-            cols: a.cols,
             acc_bits: acc,
+            ..Self::memories(cfg, t)
         }
     }
 

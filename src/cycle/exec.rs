@@ -151,7 +151,11 @@ pub fn widths(shapes: &[LayerShape], words: &WordSets) -> Widths {
 pub fn network_cost(shapes: &[LayerShape], words: &WordSets, cfg: &HwConfig, table: &CostTable) -> Result<NetworkCost> {
     cfg.validate()?;
     let wd = widths(shapes, words);
-    let design = Design::new(cfg, &wd, table);
+    cost_layers(shapes, cfg, wd, Design::new(cfg, &wd, table))
+}
+
+/// Every layer through the timing mode, priced by `design`.
+fn cost_layers(shapes: &[LayerShape], cfg: &HwConfig, wd: Widths, design: Design) -> Result<NetworkCost> {
     let pes = cfg.array.rows * cfg.array.cols;
     let layers: Vec<LayerCost> = shapes
         .iter()
@@ -203,17 +207,7 @@ pub fn uniform_network_cost(shapes: &[LayerShape], abits: u32, cfg: &HwConfig, t
         uset_frac_bits: 0,
         levels: 1 << abits,
     };
-    let design = Design::uniform(cfg, &wd, abits, table);
-    let pes = cfg.array.rows * cfg.array.cols;
-    let layers: Vec<LayerCost> = shapes
-        .iter()
-        .map(|s| {
-            let plan = Plan::new(s, cfg)?;
-            let c = timing(&plan, &RunScope::whole_layer())?;
-            Ok(layer_cost(s, c, &design, pes))
-        })
-        .collect::<Result<_>>()?;
-    Ok(summarize(cfg, wd, design, layers))
+    cost_layers(shapes, cfg, wd, Design::uniform(cfg, &wd, abits, table))
 }
 
 pub fn layer_cost(s: &LayerShape, c: Counters, design: &Design, pes: usize) -> LayerCost {

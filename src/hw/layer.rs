@@ -65,6 +65,30 @@ pub fn delta_fixed(delta: f64, bits: u32) -> (i64, i32) {
     (mult, shift)
 }
 
+/// The integer weights w = q + zp, [o][c][k·k], and the signed width they
+/// need, checked against `datapath.weight_bits` when the config fixes it
+/// (shared by the DFSQ and the uniform-integer datapaths).
+pub fn register_weights(name: &str, qw: &crate::quant::QuantWeights, cfg: &HwConfig) -> Result<(Vec<i64>, u32)> {
+    let kk = qw.k * qw.k;
+    let mut w = Vec::with_capacity(qw.q.len());
+    for o in 0..qw.out_c {
+        for c in 0..qw.in_c {
+            for t in 0..kk {
+                w.push(qw.int_weight(o, c, t) as i64);
+            }
+        }
+    }
+    let weight_bits = w.iter().map(|&v| signed_bits(v)).max().unwrap_or(1);
+    let fixed = cfg.datapath.weight_bits;
+    if fixed != 0 && weight_bits > fixed {
+        return Err(Error::config(
+            "datapath.weight_bits",
+            format!("layer {name} needs {weight_bits}-bit weights (w = q + zp), config gives {fixed}"),
+        ));
+    }
+    Ok((w, weight_bits))
+}
+
 impl HwLayer {
     pub fn prepare(ql: &QuantLayer, u: &UniversalSet, cfg: &HwConfig) -> Result<Self> {
         let qw = &ql.qweights;
@@ -78,23 +102,8 @@ impl HwLayer {
         if ql.points.len() != qw.in_c {
             return Err(Error::shape(format!("{name} point sets"), qw.in_c, ql.points.len()));
         }
-        let kk = qw.k * qw.k;
-        let mut w = Vec::with_capacity(qw.q.len());
-        for o in 0..qw.out_c {
-            for c in 0..qw.in_c {
-                for t in 0..kk {
-                    w.push(qw.int_weight(o, c, t) as i64);
-                }
-            }
-        }
-        let weight_bits = w.iter().map(|&v| signed_bits(v)).max().unwrap_or(1);
+        let (w, weight_bits) = register_weights(&name, qw, cfg)?;
         let dp = &cfg.datapath;
-        if dp.weight_bits != 0 && weight_bits > dp.weight_bits {
-            return Err(Error::config(
-                "datapath.weight_bits",
-                format!("layer {name} needs {weight_bits}-bit weights (w = q + zp), config gives {}", dp.weight_bits),
-            ));
-        }
         let (delta_mult, delta_shift) = qw.delta.iter().map(|&d| delta_fixed(d as f64, dp.delta_mult_bits)).unzip();
         let act_scale = (1u64 << dp.act_frac_bits) as f64;
         let bias_fix = ql.deq_conv.bias.iter().map(|&b| (b as f64 * act_scale).round_ties_even() as i64).collect();

@@ -9,11 +9,10 @@
 //! de-normalization, no stats pass.
 use super::fixed::{round_shift, to_fixed_all, OverflowCounts, Reg};
 use super::gemm::band_gemm;
-use super::layer::delta_fixed;
+use super::layer::{delta_fixed, register_weights};
 use crate::config::HwConfig;
 use crate::float::conv::band_pixels;
 use crate::model::{ConvExec, Conv2d, QuantSite};
-use crate::quant::weight::signed_bits;
 use crate::uniform::UniformLayer;
 use crate::{Error, Feature, Result};
 use rayon::prelude::*;
@@ -43,23 +42,8 @@ impl UniformHwLayer {
     pub fn prepare(l: &UniformLayer, cfg: &HwConfig) -> Result<Self> {
         let qw = &l.qweights;
         let name = l.deq_conv.name.clone();
-        let kk = qw.k * qw.k;
-        let mut w = Vec::with_capacity(qw.q.len());
-        for o in 0..qw.out_c {
-            for c in 0..qw.in_c {
-                for t in 0..kk {
-                    w.push(qw.int_weight(o, c, t) as i64);
-                }
-            }
-        }
-        let weight_bits = w.iter().map(|&v| signed_bits(v)).max().unwrap_or(1);
+        let (w, weight_bits) = register_weights(&name, qw, cfg)?;
         let dp = &cfg.datapath;
-        if dp.weight_bits != 0 && weight_bits > dp.weight_bits {
-            return Err(Error::config(
-                "datapath.weight_bits",
-                format!("layer {name} needs {weight_bits}-bit weights, config gives {}", dp.weight_bits),
-            ));
-        }
         let a_scale = (1u64 << dp.act_frac_bits) as f64;
         let (in_mult, in_shift) = delta_fixed(1.0 / (l.act.scale * a_scale), cfg.uniform.input_mult_bits);
         let (out_mult, out_shift) =
