@@ -153,3 +153,32 @@ fn run_and_accuracy_take_the_uniform_methods() {
     assert_eq!(m, ["minmax", "percentile99.99", "dfsq-uniform"]);
     assert_eq!(rows[0]["paper_drop_db"], 0.434, "the paper's Min-Max drop at W4, EDSR×2 Set5");
 }
+
+#[test]
+fn sharded_compare_merges_to_the_single_run_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = crop_dir(tmp.path());
+    let p = |n: &str| tmp.path().join(n).to_string_lossy().into_owned();
+    let designs = "minmax-4,w8a8,dfsq-uniform-4";
+    let base = ["compare", "--model", "edsr_x2", "--dataset", ds.as_str(), "--designs", designs, "--quiet", "--format", "csv"];
+    let run = |extra: &[&str]| {
+        let o = sqsim(&[&base[..], extra].concat());
+        assert!(o.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["--budget-db", "0.5", "--out", &p("single.json")]);
+    run(&["--shard", "0/2", "--out", &p("s0.json")]);
+    run(&["--shard", "1/2", "--out", &p("s1.json")]);
+    let o = sqsim(&["compare", "--merge", &p("s1.json"), &p("s0.json"), "--budget-db", "0.5", "--out", &p("merged.json"), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (single, merged) = (std::fs::read_to_string(p("single.json")).unwrap(), std::fs::read_to_string(p("merged.json")).unwrap());
+    let first_diff = single.lines().zip(merged.lines()).position(|(a, b)| a != b);
+    assert!(single == merged, "merged differs from the single run at line {first_diff:?}");
+    // a missing shard, a repeated one, or a shard of another request is refused
+    fails_with(&["compare", "--merge", &p("s0.json"), "--out", &p("bad.json")], "missing");
+    fails_with(&["compare", "--merge", &p("s0.json"), &p("s0.json"), &p("s1.json"), "--out", &p("bad.json")], "repeats");
+    fails_with(&["compare", "--merge", &p("single.json"), "--out", &p("bad.json")], "not a shard");
+    let o = sqsim(&["compare", "--dataset", ds.as_str(), "--designs", "minmax-6,w8a8", "--shard", "1/2", "--out", &p("other1.json"), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    fails_with(&["compare", "--merge", &p("s0.json"), &p("other1.json"), "--out", &p("bad.json")], "another comparison");
+    assert!(!tmp.path().join("bad.json").exists());
+}

@@ -3,7 +3,7 @@
 use super::common::{progress, resolve_calibration, resolve_ranges, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqsim::compare::{budget, default_designs, mark_pareto, Budget, CalibInput, DesignRow, DesignSpec, Prepared};
 use sqsim::cycle::cost::CostTable;
 use sqsim::eval::{score, super_resolve, Scores};
@@ -44,25 +44,45 @@ pub struct Args {
     /// Write the Pareto-front figure (SVG) here.
     #[arg(long)]
     figure: Option<PathBuf>,
+    /// Evaluate only designs with index ≡ I (mod N), for a cluster job
+    /// array; `--merge` then combines the shards (fronts and budget there).
+    #[arg(long, conflicts_with_all = ["merge", "budget_db"])]
+    shard: Option<String>,
+    /// Merge shard JSONs written by `--shard I/N --out F` into the single-run result.
+    #[arg(long, num_args = 1..)]
+    merge: Vec<PathBuf>,
     #[arg(long)]
     quiet: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize, PartialEq, Clone)]
 struct DatasetInfo {
     name: String,
     images: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize, PartialEq, Clone)]
+struct ShardInfo {
+    index: usize,
+    count: usize,
+    /// Position of each of this shard's designs in `designs_requested`.
+    design_indices: Vec<usize>,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Report {
     model: String,
     hw_config: String,
     datasets: Vec<DatasetInfo>,
     fp: Scores,
+    /// Every design of the request (all shards), in order.
+    #[serde(default)]
+    designs_requested: Vec<String>,
     designs: Vec<DesignRow>,
     #[serde(skip_serializing_if = "Option::is_none")]
     budget: Option<Budget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<ShardInfo>,
 }
 
 fn parse_design(s: &str, pct: f64) -> anyhow::Result<DesignSpec> {
@@ -91,6 +111,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.limit == Some(0) {
         bail!("invalid --limit: 0 images");
     }
+    if !a.merge.is_empty() {
+        return merge(&a);
+    }
+    let shard = a.shard.as_deref().map(super::sweep_cmd::parse_shard).transpose()?;
     let specs: Vec<DesignSpec> = if a.designs.is_empty() {
         default_designs(a.percentile)
     } else {
@@ -108,6 +132,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         sets.push((name, paths));
     }
+    let requested: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    for (i, n) in requested.iter().enumerate() {
+        if requested[..i].contains(n) {
+            bail!("invalid --designs: `{n}` is listed twice");
+        }
+    }
+    let picked: Vec<usize> = (0..specs.len()).filter(|i| shard.is_none_or(|(s, n)| i % n == s)).collect();
+    let specs: Vec<DesignSpec> = specs.into_iter().enumerate().filter(|(i, _)| picked.contains(i)).map(|(_, s)| s).collect();
     let model = a.net.load()?;
     let cfg = a.hwp.load(&a.net.model)?;
     let u = UniversalSet::default();
@@ -146,15 +178,26 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     pb.finish_and_clear();
     let fp = Scores::mean(&fp);
     let mut rows: Vec<DesignRow> = prepared.iter().zip(&evals).map(|(p, e)| DesignRow::from_evals(p, e)).collect();
-    mark_pareto(&mut rows);
+    if shard.is_none() {
+        mark_pareto(&mut rows);
+    }
     let report = Report {
         model: model.name.clone(),
         hw_config: cfg.name.clone(),
         datasets: sets.iter().map(|(n, p)| DatasetInfo { name: n.clone(), images: p.len() }).collect(),
         fp,
+        designs_requested: requested,
         budget: a.budget_db.map(|db| budget(&rows, fp.psnr, db)),
         designs: rows,
+        shard: shard.map(|(index, count)| ShardInfo { index, count, design_indices: picked }),
     };
+    finish(&a, report)
+}
+
+/// Writes and prints a finished comparison; an unmet budget is an error
+/// after the (complete) results are out.
+fn finish(a: &Args, report: Report) -> anyhow::Result<()> {
+    let fp = report.fp;
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(o) = &a.out {
         sqsim::io_util::atomic_write(o, format!("{json}\n").as_bytes())?;
@@ -166,12 +209,78 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Format::Json => println!("{json}"),
         f => print_table(&report, f)?,
     }
+    if report.shard.is_some() && !a.quiet {
+        eprintln!("note: a shard; Pareto fronts and --budget-db come from `sqsim compare --merge`");
+    }
     if let Some(b) = &report.budget {
         if b.design.is_none() {
             bail!("{}", b.message);
         }
     }
     Ok(())
+}
+
+/// Combines shard JSONs: every shard of one request exactly once, the same
+/// model, preset, images and FP scores; designs back in request order, then
+/// the fronts and the budget over all of them.
+fn merge(a: &Args) -> anyhow::Result<()> {
+    for o in a.out.iter().chain(&a.figure) {
+        super::common::check_writable(o)?;
+    }
+    let mut parts: Vec<Report> = Vec::new();
+    for p in &a.merge {
+        let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let r: Report = serde_json::from_slice(&b).map_err(|e| anyhow::anyhow!("{}: not a `sqsim compare --shard` JSON: {e}", p.display()))?;
+        if r.shard.is_none() {
+            bail!("{}: not a shard (written without --shard)", p.display());
+        }
+        parts.push(r);
+    }
+    let first = &parts[0];
+    let count = first.shard.as_ref().map_or(0, |s| s.count);
+    let mut seen = vec![false; count];
+    for (p, r) in a.merge.iter().zip(&parts) {
+        let s = r.shard.as_ref().expect("checked above");
+        let same = r.model == first.model
+            && r.hw_config == first.hw_config
+            && r.datasets == first.datasets
+            && r.fp == first.fp
+            && r.designs_requested == first.designs_requested;
+        if !same {
+            bail!("{}: from another comparison (model, preset, datasets, FP scores or design list differ from {})", p.display(), a.merge[0].display());
+        }
+        if s.count != count || s.index >= count || std::mem::replace(&mut seen[s.index], true) {
+            bail!("{}: shard {}/{} repeats a shard or belongs to another split ({count} shards)", p.display(), s.index, s.count);
+        }
+        if s.design_indices.len() != r.designs.len() || s.design_indices.iter().zip(&r.designs).any(|(&i, d)| r.designs_requested.get(i) != Some(&d.name)) {
+            bail!("{}: its designs do not match its shard's design list", p.display());
+        }
+        if let Some(d) = r.designs.iter().find(|d| !(d.hw.psnr.is_finite() && d.energy_mj.is_finite())) {
+            bail!("{}: design {} has a non-finite result", p.display(), d.name);
+        }
+    }
+    if let Some(i) = seen.iter().position(|s| !s) {
+        bail!("shard {i}/{count} is missing");
+    }
+    let mut rows: Vec<(usize, DesignRow)> = parts
+        .iter()
+        .flat_map(|r| r.shard.as_ref().map(|s| s.design_indices.clone()).unwrap_or_default().into_iter().zip(r.designs.iter().cloned()))
+        .collect();
+    rows.sort_by_key(|(i, _)| *i);
+    let mut designs: Vec<DesignRow> = rows.into_iter().map(|(_, d)| d).collect();
+    mark_pareto(&mut designs);
+    let fp = first.fp;
+    let report = Report {
+        model: first.model.clone(),
+        hw_config: first.hw_config.clone(),
+        datasets: first.datasets.clone(),
+        fp,
+        designs_requested: first.designs_requested.clone(),
+        budget: a.budget_db.map(|db| budget(&designs, fp.psnr, db)),
+        designs,
+        shard: None,
+    };
+    finish(a, report)
 }
 
 fn print_table(r: &Report, f: Format) -> anyhow::Result<()> {
