@@ -238,7 +238,7 @@ pub fn mark_pareto(rows: &mut [DesignRow]) {
 }
 
 /// The cheapest design (energy per image) whose hardware PSNR is within
-/// `db` of FP and that never overflowed.
+/// `db` of FP and that never overflowed; equal energy goes to the higher PSNR.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Budget {
     pub db: f64,
@@ -248,7 +248,7 @@ pub struct Budget {
 
 pub fn budget(rows: &[DesignRow], fp_psnr: f64, db: f64) -> Budget {
     let ok = |r: &&DesignRow| fp_psnr - r.hw.psnr <= db && r.overflows == 0;
-    match rows.iter().filter(ok).min_by(|a, b| a.energy_mj.total_cmp(&b.energy_mj)) {
+    match rows.iter().filter(ok).min_by(|a, b| a.energy_mj.total_cmp(&b.energy_mj).then(b.hw.psnr.total_cmp(&a.hw.psnr))) {
         Some(r) => Budget {
             db,
             design: Some(r.name.clone()),
