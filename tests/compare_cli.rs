@@ -140,6 +140,8 @@ fn run_and_accuracy_take_the_uniform_methods() {
     assert!((f - h).abs() < 0.15, "float {f} hw {h}"); // a 32×32 LR crop: flips dominate
     assert_eq!(d["hw"]["overflows"], 0);
     assert!(d["cost"]["energy_pj"].as_f64().unwrap() > 0.0);
+    assert_eq!(d["cycle_mismatches"], 0, "stepped uniform array == functional");
+    assert!(d["stepped_outputs"].as_u64().unwrap() > 0);
     let o = sqsim(&["run", "--model", "edsr_x2", "--method", "dfsq-uniform", "--bits", "4", "--dataset", &ds, "--format", "json", "--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -45,6 +45,7 @@ fn fast_kernel_equals_naive_reference_over_random_layers() {
         // narrow registers in a third of the cases force the checked loops and overflows
         if case % 3 == 1 {
             cfg.uniform.acc_bits = 8 + r.below(8) as u32;
+            cfg.datapath.tap_sum_bits = 8 + r.below(8) as u32;
             cfg.datapath.act_bits = 10 + r.below(6) as u32;
         }
         cfg.datapath.overflow = if case % 2 == 0 { OverflowPolicy::Saturate } else { OverflowPolicy::Wrap };
@@ -55,7 +56,7 @@ fn fast_kernel_equals_naive_reference_over_random_layers() {
         let (b, ob) = hl.run_fast(&x, h, w).unwrap();
         assert_eq!(a, b, "case {case}: bits {bits} k {k} {in_c}->{out_c} {h}x{w}");
         assert_eq!(oa, ob, "case {case}");
-        fast_paths += (hl.acc_bound() <= hl.acc_reg().max as i128) as usize;
+        fast_paths += hl.gemm_exact() as usize;
         overflowed += (oa.total() > 0) as usize;
     }
     // both kernels' paths and the overflow paths were exercised
@@ -63,7 +64,7 @@ fn fast_kernel_equals_naive_reference_over_random_layers() {
     assert!(overflowed >= 5, "{overflowed} cases overflowed");
 }
 
-/// The definition, written out here: acc = Σ w·(q − Z) over inside taps,
+/// The definition, written out here: acc = Σ_c Σ_inside w·(q − Z),
 /// y = round(acc·m/2^s) + bias. A +1 in either kernel's accumulator or a
 /// rounding change in the requantization fails this.
 #[test]
@@ -172,4 +173,88 @@ fn uniform_array_is_charged_only_what_it_needs() {
     assert!(u.energy_pj.total < d.energy_pj.total);
     // the PE: an 8×9 multiplier (w × (q − Z)) vs the shift-add PE
     assert!(u.design.sq_mac.pj > 0.0 && u.design.psum_add.pj > 0.0 && u.design.denorm_op.pj == 0.0);
+}
+
+fn stepped_check(hl: &UniformHwLayer, x: &[i64], h: usize, w: usize) -> (sqsim::cycle::Counters, u64) {
+    use sqsim::cycle::{step_uniform_layer, timing, LayerShape, Plan, RunScope};
+    let shape = LayerShape::of_uniform(hl, h, w);
+    let plan = Plan::new(&shape, &hl.cfg).unwrap();
+    let (want, wovf) = hl.run_reference(x, h, w).unwrap();
+    let mut last = None;
+    for scope in [RunScope { tiles: None, memory: false }, RunScope::whole_layer()] {
+        let run = step_uniform_layer(hl, &plan, x, h, w, &scope, 0).unwrap();
+        let got: Vec<i64> = run.out.iter().map(|v| v.expect("every output stepped")).collect();
+        assert!(got == want, "{}: stepped != functional ({:?})", hl.name, hl.cfg.array);
+        assert_eq!(run.overflow, wovf, "overflow counts");
+        assert_eq!(run.counters, timing(&plan, &scope).unwrap(), "stepped vs timing ({:?}, memory {})", hl.cfg.array, scope.memory);
+        last = Some((run.counters, run.overflow.total()));
+    }
+    last.unwrap()
+}
+
+/// The uniform array stepped register by register == the functional model
+/// bit for bit (narrow, saturating and wrapping registers too) and == the
+/// timing mode in every counter, including the memory system.
+#[test]
+fn stepped_uniform_array_equals_functional_and_timing() {
+    let mut r = SplitMix64::new(21);
+    let mut seen = sqsim::cycle::Counters::default();
+    let mut overflowed = 0;
+    let shapes = [(3, 5, 3, 5, 6), (2, 3, 1, 4, 3), (2, 17, 3, 1, 1), (1, 2, 3, 2, 7), (4, 3, 1, 1, 5), (6, 9, 3, 7, 4)];
+    let small = |c: &mut HwConfig| {
+        c.array.act_buffer_bytes = 120;
+        c.array.psum_buffer_bytes = 400;
+        c.array.weight_buffer_bytes = 700;
+        c.array.dram_bytes_per_cycle = 0.37;
+        c.array.buffer_bytes_per_cycle = 1;
+    };
+    for (i, (ic, oc, k, h, w)) in shapes.into_iter().enumerate() {
+        for (j, arr) in [(9usize, 16usize, false), (9, 4, false), (11, 3, true)].into_iter().enumerate() {
+            let bits = [4u32, 8, 3][(i + j) % 3];
+            let l = random_layer(&mut r, ic, oc, k, bits, Range { lo: -30.0, hi: 40.0 });
+            let mut cfg = HwConfig::default();
+            (cfg.array.rows, cfg.array.cols) = (arr.0, arr.1);
+            if arr.2 {
+                small(&mut cfg);
+            }
+            if j == 1 {
+                cfg.datapath.tap_sum_bits = 8;
+                cfg.uniform.acc_bits = 10;
+                cfg.datapath.overflow = if i % 2 == 0 { OverflowPolicy::Wrap } else { OverflowPolicy::Saturate };
+            }
+            let hl = UniformHwLayer::prepare(&l, &cfg).unwrap();
+            let x: Vec<i64> = (0..ic * h * w).map(|_| (r.next_f64() * 20000.0 - 8000.0) as i64).collect();
+            let (c, o) = stepped_check(&hl, &x, h, w);
+            seen.add(&c);
+            overflowed += (o > 0) as usize;
+        }
+    }
+    let s = seen.stalls;
+    assert_eq!(s.stats, 0, "the uniform array has no stats pass");
+    for (cause, n) in [("dram_read", s.dram_read), ("weight_load", s.weight_load), ("drain", s.drain), ("dram_write", s.dram_write)] {
+        assert!(n > 0, "no case exercised {cause}: {s:?}");
+    }
+    assert!(seen.psum_adds > 0 && seen.denorm_mults == 0 && seen.comparisons == 0);
+    assert!(overflowed >= 2, "{overflowed} cases overflowed a register");
+}
+
+/// A real edsr_x2 layer (Min-Max W8A8 on a real 24×24 layer input): the
+/// whole layer stepped with its memory system.
+#[test]
+fn stepped_uniform_array_on_a_real_layer() {
+    let model = load_builtin("edsr_x2").unwrap();
+    let ranges = shipped_ranges(&model, "edsr_x2_minmax.json", None);
+    let fq = quantize_uniform_model(&model, &ranges, 8, 8, WeightScheme::Symmetric).unwrap();
+    let hw = UniformHwExec::new(&fq, &HwConfig::default()).unwrap();
+    let raw = std::fs::read(data("../tests/golden/dfsq/probe_body_0_body_0_in.bin")).unwrap();
+    let xf: Vec<f32> = raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let x: Vec<i64> = xf.iter().map(|&v| (v as f64 * 256.0).round_ties_even() as i64).collect();
+    let (c, ovf) = stepped_check(&hw.layers[0], &x, 24, 24);
+    assert_eq!(ovf, 0);
+    assert_eq!(c.macs, sqsim::cycle::LayerShape::of_uniform(&hw.layers[0], 24, 24).macs());
+    // refused: a uniform layer on an output-stationary array
+    let mut os = HwConfig::default();
+    os.array.dataflow = sqsim::config::Dataflow::OutputStationary;
+    let l = UniformHwLayer::prepare(&fq[0], &os).unwrap();
+    assert!(sqsim::cycle::Plan::new(&sqsim::cycle::LayerShape::of_uniform(&l, 24, 24), &os).is_err());
 }

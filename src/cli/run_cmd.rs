@@ -64,7 +64,7 @@ pub struct Args {
     /// Cycle model: step the first N tiles of every quantized layer and
     /// compare with the functional datapath (0 = off; cost is reported either way).
     #[arg(long, default_value_t = 1)]
-    steps: usize,
+    pub(crate) steps: usize,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -7,7 +7,7 @@ use super::run_cmd::{max_pixel_diff, Args, GranArg};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use sqsim::cycle::cost::CostTable;
-use sqsim::cycle::exec::{uniform_network_cost, uniform_network_shapes};
+use sqsim::cycle::exec::{uniform_network_cost, uniform_network_shapes, UniformCycleCheckExec};
 use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::hw::UniformHwExec;
 use sqsim::image::{list_images, make_pair, resolve_dataset, save_png};
@@ -50,6 +50,11 @@ struct DatasetRow {
     per_image: Vec<ImageRow>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cost: Option<Cost>,
+    /// Stepped outputs of the cycle model compared with the functional model, and mismatches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stepped_outputs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cycle_mismatches: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -92,6 +97,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     for (name, paths) in &sets {
         let pb = progress(paths.len(), name, a.quiet);
         let hw = cfg.as_ref().map(|c| UniformHwExec::new(&fq.layers, c)).transpose()?;
+        let check = hw.as_ref().map(|h| UniformCycleCheckExec::new(h, a.steps));
         let mut rows = Vec::new();
         let mut cost = Cost::default();
         for p in paths {
@@ -99,9 +105,9 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             let (_, sr_fp) = super_resolve(&model, &pair.lr, &FloatExec)?;
             let (y_q, sr_q) = super_resolve(&model, &pair.lr, &fq)?;
             let mut hw_row = None;
-            if let (Some(h), Some(c)) = (&hw, &cfg) {
+            if let (Some(h), Some(c), Some(chk)) = (&hw, &cfg, &check) {
                 let before = h.total_overflow().total();
-                let (y_h, sr_h) = super_resolve(&model, &pair.lr, h)?;
+                let (y_h, sr_h) = super_resolve(&model, &pair.lr, chk)?;
                 let s = score(&sr_h, &pair.hr, model.scale)?;
                 hw_row = Some(Hw { psnr: s.psnr, ssim: s.ssim, max_abs_err_vs_float: max_pixel_diff(&y_h, &y_q), overflows: h.total_overflow().total() - before });
                 let shapes = uniform_network_shapes(&model, &h.layers, abits, c, pair.lr.height, pair.lr.width)?;
@@ -140,6 +146,8 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             }),
             per_image: rows,
             cost: hw.as_ref().map(|_| cost),
+            stepped_outputs: check.as_ref().map(|c| c.counts().0),
+            cycle_mismatches: check.as_ref().map(|c| c.counts().1),
         });
     }
     let report = Report {
@@ -157,7 +165,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     }
     let mut header = vec!["dataset", "images", "fp_psnr", "fp_ssim", "float_psnr", "float_ssim", "drop_db"];
     if cfg.is_some() {
-        header.extend(["hw_psnr", "hw_ssim", "hw_vs_float_db", "hw_max_err", "overflows", "energy_mj"]);
+        header.extend(["hw_psnr", "hw_ssim", "hw_vs_float_db", "hw_max_err", "overflows", "energy_mj", "cycle_mismatches"]);
     }
     let rows: Vec<Vec<String>> = report
         .datasets
@@ -180,6 +188,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
                     format!("{:.3}", h.max_abs_err_vs_float),
                     h.overflows.to_string(),
                     format!("{:.1}", c.energy_pj / 1e9 / d.images.max(1) as f64),
+                    format!("{}/{}", d.cycle_mismatches.unwrap_or(0), d.stepped_outputs.unwrap_or(0)),
                 ]);
             }
             r

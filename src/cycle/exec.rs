@@ -175,25 +175,10 @@ pub fn uniform_network_shapes(model: &Model, layers: &[UniformHwLayer], abits: u
     if sizes.len() != layers.len() {
         return Err(Error::shape("uniform layers", sizes.len(), layers.len()));
     }
-    let fixed = cfg.datapath.weight_bits;
-    Ok(layers
-        .iter()
-        .zip(sizes)
-        .map(|(l, (lh, lw))| LayerShape {
-            name: l.name.clone(),
-            in_c: l.in_c,
-            out_c: l.out_c,
-            k: l.k,
-            h: lh,
-            w: lw,
-            weight_bits: if fixed != 0 { fixed } else { l.weight_bits },
-            code_bits: abits,
-            n_words: 0,
-            uset_frac_bits: 0,
-            levels: 1 << abits,
-            arith: Arith::Uniform,
-        })
-        .collect())
+    if let Some(l) = layers.iter().find(|l| l.abits != abits || l.cfg != *cfg) {
+        return Err(Error::arg("uniform layers", format!("{} was prepared for other bits or another config", l.name)));
+    }
+    Ok(layers.iter().zip(sizes).map(|(l, (lh, lw))| LayerShape::of_uniform(l, lh, lw)).collect())
 }
 
 /// Timing-mode cost of a uniform-integer design (hw/COST.md "Uniform-integer array").
@@ -360,5 +345,51 @@ impl CycleCheckExec<'_> {
             stepped_outputs: r.stepped_outputs,
         };
         (r.mismatches, cost)
+    }
+}
+
+/// The uniform-integer datapath (through `hw`) with the first `steps` tiles
+/// of every layer stepped on the uniform array and compared, output by output.
+pub struct UniformCycleCheckExec<'a> {
+    pub hw: &'a crate::hw::UniformHwExec,
+    pub steps: usize,
+    /// (stepped outputs, mismatches).
+    counts: Mutex<(u64, u64)>,
+}
+
+impl<'a> UniformCycleCheckExec<'a> {
+    pub fn new(hw: &'a crate::hw::UniformHwExec, steps: usize) -> Self {
+        UniformCycleCheckExec { hw, steps, counts: Mutex::new((0, 0)) }
+    }
+    /// (stepped outputs, mismatches) so far.
+    pub fn counts(&self) -> (u64, u64) {
+        self.counts.lock().map(|c| *c).unwrap_or_default()
+    }
+}
+
+impl ConvExec for UniformCycleCheckExec<'_> {
+    fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
+        let y = self.hw.quant_conv(conv, site, x)?;
+        if self.steps == 0 {
+            return Ok(y);
+        }
+        let l = &self.hw.layers[site.index];
+        let plan = Plan::new(&LayerShape::of_uniform(l, x.h, x.w), &l.cfg)?;
+        let dp = &l.cfg.datapath;
+        let mut ovf = 0;
+        let xf = crate::hw::fixed::to_fixed_all(&x.data, dp.act_frac_bits, &crate::hw::Reg::new(dp.act_bits, dp.overflow), &mut ovf);
+        let run = super::step_uniform_layer(l, &plan, &xf, x.h, x.w, &RunScope::first_tiles(self.steps), 0)?;
+        let scale = (1u64 << dp.act_frac_bits) as f64;
+        let (mut n, mut bad) = (0u64, 0u64);
+        for (v, &f) in run.out.iter().zip(&y.data) {
+            if let Some(v) = v {
+                n += 1;
+                bad += u64::from((f as f64 * scale).round() as i64 != *v);
+            }
+        }
+        let mut c = self.counts.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
+        c.0 += n;
+        c.1 += bad;
+        Ok(y)
     }
 }

@@ -21,5 +21,5 @@ mod ws;
 
 pub use counters::{Counters, RunScope, Stalls};
 pub use plan::{LayerShape, Plan};
-pub use step::{step_layer, CycleSnap, StepRun};
+pub use step::{step_layer, step_uniform_layer, CycleSnap, StepRun};
 pub use timing::timing;

@@ -8,7 +8,6 @@
 use super::plan::Plan;
 use super::step::{ArrayModel, Cause, CycleSnap, Shared};
 use super::units::Item;
-use crate::sq::shift_add;
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Default)]
@@ -118,12 +117,12 @@ impl OsArray {
         let mut weights = vec![WTok::default(); self.cols];
         for (col, wt) in weights.iter_mut().enumerate().take(tl.ca) {
             let o = plan.out_channel(tl.group, col);
-            *wt = WTok { valid: true, w: sh.ctx.layer.weight(o, ch, self.m), pass: self.j as u32, step: self.m as u16 };
+            *wt = WTok { valid: true, w: sh.ctx.arith.weight(o, ch, self.m), pass: self.j as u32, step: self.m as u16 };
         }
         sh.c.weight_buf_read_bits += tl.ca as u64 * plan.shape.weight_bits as u64;
         self.m += 1;
         if self.m == self.kk {
-            if ch + 1 == sh.ctx.layer.in_c {
+            if ch + 1 == sh.ctx.in_c {
                 sh.tile_last_issue[tile] = Some(t);
             }
             self.m = 0;
@@ -143,7 +142,7 @@ impl OsArray {
             .map(|c| if c == 0 { fw[0] } else { std::mem::replace(&mut self.wskew[c][(t % c as u64) as usize], fw[c]) })
             .collect();
         let ctx = &sh.ctx;
-        let last_ch = ctx.layer.in_c - 1;
+        let last_ch = ctx.in_c - 1;
         for r in (0..rows).rev() {
             for col in (0..cols).rev() {
                 let idx = r * cols + col;
@@ -171,7 +170,7 @@ impl OsArray {
                 }
                 if cin.op {
                     sh.c.macs += 1;
-                    let prod = shift_add(win.w, ctx.decode(cin.raw)?, ctx.f);
+                    let prod = ctx.arith.product(win.w, cin.raw)?;
                     self.acc[idx] = ctx.tap.fit(self.acc[idx] as i128 + prod as i128, &mut sh.ovf.tap_sum);
                 }
                 if cin.step as usize == self.kk - 1 {

@@ -72,6 +72,26 @@ impl LayerShape {
         }
     }
 
+    /// The shape of a uniform-integer layer on an `h`×`w` input: its own
+    /// weight width, `abits`-bit codes in the act buffer.
+    pub fn of_uniform(layer: &crate::hw::UniformHwLayer, h: usize, w: usize) -> Self {
+        let wb = if layer.cfg.datapath.weight_bits != 0 { layer.cfg.datapath.weight_bits } else { layer.weight_bits };
+        LayerShape {
+            name: layer.name.clone(),
+            in_c: layer.in_c,
+            out_c: layer.out_c,
+            k: layer.k,
+            h,
+            w,
+            weight_bits: wb,
+            code_bits: layer.abits,
+            n_words: 0,
+            uset_frac_bits: 0,
+            levels: 1usize << layer.abits.min(16),
+            arith: Arith::Uniform,
+        }
+    }
+
     pub fn macs(&self) -> u64 {
         // useful products only: border taps are skipped
         let ry: u64 = (0..self.h).map(|y| inside_1d(self.h, self.k, y) as u64).sum();

@@ -10,7 +10,7 @@ use super::plan::{JobKind, Plan};
 use super::units::{ActHalf, Ctx, DenormCol, Output, PsumBuf};
 use super::ws::WsArray;
 use crate::config::Dataflow;
-use crate::hw::{HwLayer, OverflowCounts};
+use crate::hw::{HwLayer, OverflowCounts, UniformHwLayer};
 use crate::{Error, Result};
 
 /// Register contents after one cycle (for hand-traced tests), row-major
@@ -61,6 +61,8 @@ pub(crate) struct Shared<'a> {
     /// Per tile: jobs it needs before its first pass.
     pub tile_jobs: Vec<Vec<usize>>,
     pub stats_done: Option<u64>,
+    /// The plan has a stats job (DFSQ); the uniform array has none.
+    pub needs_stats: bool,
     /// Per group: cycle its weights landed in the weight buffer; and which
     /// group each weight-buffer half holds (`usize::MAX` = all, resident).
     pub wready: Vec<Option<u64>>,
@@ -77,7 +79,7 @@ impl Shared<'_> {
         if !self.mem {
             return None;
         }
-        if self.stats_done.is_none_or(|d| d >= t) {
+        if self.needs_stats && self.stats_done.is_none_or(|d| d >= t) {
             return Some(Cause::Stats);
         }
         if first_pass_of_tile && self.tile_jobs[tile].iter().any(|&j| self.job_done[j].is_none_or(|d| d >= t)) {
@@ -137,15 +139,31 @@ pub fn step_layer(
     trace_cycles: usize,
 ) -> Result<StepRun> {
     if plan.shape.arith != super::plan::Arith::Dfsq {
-        return Err(Error::arg("cycle model", "stepped mode runs the DFSQ datapath only; the uniform array has timing mode"));
+        return Err(Error::arg("cycle model", format!("{}: a uniform-array plan for a DFSQ layer", layer.name)));
     }
-    let ctx = Ctx::new(layer, plan, x, h, w, post_relu)?;
+    run(Ctx::dfsq(layer, plan, x, h, w, post_relu)?, scope, trace_cycles)
+}
+
+/// `step_layer` for the uniform-integer datapath on its own plan
+/// (`Arith::Uniform`: no stats job, codes q, products w·(q − Z)).
+pub fn step_uniform_layer(layer: &UniformHwLayer, plan: &Plan, x: &[i64], h: usize, w: usize, scope: &RunScope, trace_cycles: usize) -> Result<StepRun> {
+    if plan.shape.arith != super::plan::Arith::Uniform {
+        return Err(Error::arg("cycle model", format!("{}: a DFSQ plan for a uniform layer", layer.name)));
+    }
+    run(Ctx::uniform(layer, plan, x, h, w)?, scope, trace_cycles)
+}
+
+fn run(ctx: Ctx, scope: &RunScope, trace_cycles: usize) -> Result<StepRun> {
+    let (plan, h, w) = (ctx.plan, ctx.h, ctx.w);
+    let (in_c, out_c) = (plan.shape.in_c, plan.shape.out_c);
+    let name = ctx.arith.name().to_string();
     let tiles = scope.tile_list(plan.tiles.len());
     let mem = scope.memory && tiles.len() == plan.tiles.len();
     if scope.memory && !mem {
         return Err(Error::arg("cycle scope", "the memory system can only be modeled over the whole layer"));
     }
-    let passes: Vec<(usize, usize)> = tiles.iter().flat_map(|&t| (0..layer.in_c).map(move |c| (t, c))).collect();
+    let passes: Vec<(usize, usize)> = tiles.iter().flat_map(|&t| (0..in_c).map(move |c| (t, c))).collect();
+    let needs_stats = plan.jobs.iter().any(|j| j.kind == JobKind::Stats);
     let slots = plan.tiles.iter().map(|t| t.npix).max().unwrap_or(1).max(plan.rows);
     let mut tile_jobs = vec![Vec::new(); plan.tiles.len()];
     for (i, j) in plan.jobs.iter().enumerate() {
@@ -161,7 +179,7 @@ pub fn step_layer(
         passes,
         c: Counters::default(),
         ovf: OverflowCounts::default(),
-        out: vec![None; layer.out_c * h * w],
+        out: vec![None; out_c * h * w],
         act: [ActHalf::default(), ActHalf::default()],
         psum: PsumBuf {
             cols: plan.cols,
@@ -172,6 +190,7 @@ pub fn step_layer(
         job_done: vec![None; plan.jobs.len()],
         tile_jobs,
         stats_done: None,
+        needs_stats,
         wready: vec![None; plan.groups],
         wbuf_half: [None, None],
         tile_last_issue: vec![None; plan.tiles.len()],
@@ -192,7 +211,7 @@ pub fn step_layer(
         if t > guard {
             return Err(Error::arg(
                 "cycle model",
-                format!("{}: no progress after {guard} cycles (deadlock)", layer.name),
+                format!("{name}: no progress after {guard} cycles (deadlock)"),
             ));
         }
         let outputs_pending = tiles.iter().any(|&ti| sh.tile_done[ti].is_none());
@@ -275,7 +294,7 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
         JobKind::Stats => {
             sh.stats_done = Some(t);
             sh.c.stats_values += (s.in_c * s.h * s.w) as u64;
-            sh.c.threshold_mults += sh.ctx.layer.quant.iter().map(|_| (s.levels - 1) as u64).sum::<u64>();
+            sh.c.threshold_mults += sh.ctx.threshold_mults;
             sh.c.mu_table_mults += sh.ctx.mu_entries * s.in_c as u64;
         }
         JobKind::Weights { group } => {
@@ -292,7 +311,9 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
             let n = sh.act[seq % 2].fill(&sh.ctx, seq, block);
             sh.c.act_buf_write_bits += n * s.code_bits as u64;
             sh.c.quantized_acts += n;
-            sh.c.comparisons += n * (s.levels - 1) as u64;
+            if s.arith == super::plan::Arith::Dfsq {
+                sh.c.comparisons += n * (s.levels - 1) as u64;
+            }
         }
     }
 }

@@ -3,32 +3,46 @@
 //! activation-code buffer halves, and the de-normalization unit under each
 //! column. Every arithmetic step calls the functional model's primitives.
 use super::plan::Plan;
-use crate::hw::{ChannelNorm, HwLayer, OverflowCounts, Reg};
+use crate::hw::{ChannelNorm, HwLayer, OverflowCounts, Reg, UniformHwLayer};
+use crate::sq::shift_add;
 use crate::sq::Decoded;
 use crate::{Error, Result};
 
+/// The arithmetic a datapath puts into the array: what the act buffer holds
+/// per activation, the PE's product, the term a column sum becomes in the
+/// accumulator, the end-of-channels term, requantization. The stepped
+/// model only moves values; every step of arithmetic is the functional
+/// model's own, behind this seam (DFSQ: `HwLayer`; uniform: `UniformHwLayer`).
+pub(crate) trait StepArith {
+    fn name(&self) -> &str;
+    fn weight(&self, o: usize, c: usize, tap: usize) -> i64;
+    /// The act-buffer word of activation (c, y, x).
+    fn code_at(&self, c: usize, y: usize, x: usize) -> u16;
+    /// The PE's product of a weight and an act-buffer word.
+    fn product(&self, w: i64, raw: u16) -> Result<i64>;
+    /// A column's tap sum P of channel `ch` as an accumulator term; counts
+    /// the operation it takes.
+    fn column_term(&self, ch: usize, p: i64, c: &mut super::counters::Counters) -> i128;
+    /// Added once after the last channel (DFSQ: the μ term).
+    fn finish_term(&self, o: usize, y: usize, x: usize) -> i128;
+    fn requantize(&self, o: usize, acc: i64, act: &Reg, ovf: &mut OverflowCounts) -> i64;
+    /// The accumulator register and the overflow counter it charges.
+    fn acc_fit(&self, reg: &Reg, v: i128, ovf: &mut OverflowCounts) -> i64;
+}
+
 /// Per-image constants of one layer run, made before any code streams.
 pub(crate) struct Ctx<'a> {
-    pub layer: &'a HwLayer,
     pub plan: &'a Plan,
     pub h: usize,
     pub w: usize,
-    pub norms: Vec<ChannelNorm>,
-    /// Quantizer index of every activation, [c][y][x].
-    pub idx: Vec<u8>,
-    /// The PE's SQ decoder: raw code → shifts (a fixed function of the code
-    /// bits; tabulated from the layer's code LUTs).
-    pub dec: Vec<Option<Decoded>>,
-    /// μ term per (o, row mask, column mask), from `HwLayer::mu_term`.
-    pub mu: Vec<i128>,
-    pub row_mask: Vec<usize>,
-    pub col_mask: Vec<usize>,
-    pub n_col_masks: usize,
-    pub mu_entries: u64,
+    pub in_c: usize,
     pub tap: Reg,
     pub acc: Reg,
     pub act: Reg,
-    pub f: u32,
+    /// Per-image set-up counted with the stats job (DFSQ only).
+    pub threshold_mults: u64,
+    pub mu_entries: u64,
+    pub arith: Box<dyn StepArith + 'a>,
 }
 
 fn mask_ids(n: usize, k: usize) -> (Vec<usize>, Vec<u64>) {
@@ -52,21 +66,109 @@ fn mask_ids(n: usize, k: usize) -> (Vec<usize>, Vec<u64>) {
     (ids, uniq)
 }
 
+fn check_shape(name: &str, dims: (usize, usize, usize), plan: &Plan, x: &[i64], h: usize, w: usize) -> Result<()> {
+    let (in_c, out_c, k) = dims;
+    if x.len() != in_c * h * w || h == 0 || w == 0 {
+        return Err(Error::shape(format!("{name} input"), format!("{in_c}x{h}x{w}"), x.len()));
+    }
+    if (plan.shape.in_c, plan.shape.out_c, plan.shape.k, plan.shape.h, plan.shape.w) != (in_c, out_c, k, h, w) {
+        return Err(Error::shape(format!("{name} cycle plan"), format!("{in_c}→{out_c} k{k} {h}x{w}"), format!("{:?}", plan.shape)));
+    }
+    Ok(())
+}
+
+/// DFSQ: stats unit and quantizer results, the PE's SQ decoder, the μ table.
+struct DfsqArith<'a> {
+    layer: &'a HwLayer,
+    h: usize,
+    w: usize,
+    norms: Vec<ChannelNorm>,
+    /// Quantizer index of every activation, [c][y][x].
+    idx: Vec<u8>,
+    /// The PE's SQ decoder: raw code → shifts (a fixed function of the code
+    /// bits; tabulated from the layer's code LUTs).
+    dec: Vec<Option<Decoded>>,
+    /// μ term per (o, row mask, column mask), from `HwLayer::mu_term`.
+    mu: Vec<i128>,
+    row_mask: Vec<usize>,
+    col_mask: Vec<usize>,
+    n_col_masks: usize,
+    f: u32,
+}
+
+impl StepArith for DfsqArith<'_> {
+    fn name(&self) -> &str {
+        &self.layer.name
+    }
+    fn weight(&self, o: usize, c: usize, tap: usize) -> i64 {
+        self.layer.weight(o, c, tap)
+    }
+    fn code_at(&self, c: usize, y: usize, x: usize) -> u16 {
+        let i = self.idx[(c * self.h + y) * self.w + x] as usize;
+        self.layer.quant[c].codes[i] as u16
+    }
+    fn product(&self, w: i64, raw: u16) -> Result<i64> {
+        let d = self.dec.get(raw as usize).and_then(|d| d.as_ref());
+        let d = d.ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))?;
+        Ok(shift_add(w, d, self.f))
+    }
+    fn column_term(&self, ch: usize, p: i64, c: &mut super::counters::Counters) -> i128 {
+        c.denorm_mults += 1;
+        HwLayer::denorm_term(&self.norms[ch], p)
+    }
+    fn finish_term(&self, o: usize, y: usize, x: usize) -> i128 {
+        let nr = self.mu.len() / (self.layer.out_c * self.n_col_masks).max(1);
+        self.mu[(o * nr + self.row_mask[y]) * self.n_col_masks + self.col_mask[x]]
+    }
+    fn requantize(&self, o: usize, acc: i64, act: &Reg, ovf: &mut OverflowCounts) -> i64 {
+        self.layer.requantize(o, acc, act, &mut ovf.act_out)
+    }
+    fn acc_fit(&self, reg: &Reg, v: i128, ovf: &mut OverflowCounts) -> i64 {
+        reg.fit(v, &mut ovf.denorm_acc)
+    }
+}
+
+/// Uniform integer: the act buffer holds the code q; the PE multiplies
+/// w·(q − Z); column sums add into the accumulator as they are.
+struct UniformArith<'a> {
+    layer: &'a UniformHwLayer,
+    h: usize,
+    w: usize,
+    codes: Vec<i64>,
+}
+
+impl StepArith for UniformArith<'_> {
+    fn name(&self) -> &str {
+        &self.layer.name
+    }
+    fn weight(&self, o: usize, c: usize, tap: usize) -> i64 {
+        self.layer.weight(o, c, tap)
+    }
+    fn code_at(&self, c: usize, y: usize, x: usize) -> u16 {
+        self.codes[(c * self.h + y) * self.w + x] as u16
+    }
+    fn product(&self, w: i64, raw: u16) -> Result<i64> {
+        Ok(self.layer.product(w, raw as i64))
+    }
+    fn column_term(&self, _ch: usize, p: i64, c: &mut super::counters::Counters) -> i128 {
+        c.psum_adds += 1;
+        p as i128
+    }
+    fn finish_term(&self, _o: usize, _y: usize, _x: usize) -> i128 {
+        0
+    }
+    fn requantize(&self, o: usize, acc: i64, act: &Reg, ovf: &mut OverflowCounts) -> i64 {
+        self.layer.requantize(o, acc, act, &mut ovf.act_out)
+    }
+    fn acc_fit(&self, reg: &Reg, v: i128, ovf: &mut OverflowCounts) -> i64 {
+        reg.fit(v, &mut ovf.acc)
+    }
+}
+
 impl<'a> Ctx<'a> {
-    pub fn new(layer: &'a HwLayer, plan: &'a Plan, x: &[i64], h: usize, w: usize, post_relu: bool) -> Result<Self> {
-        if x.len() != layer.in_c * h * w || h == 0 || w == 0 {
-            return Err(Error::shape(format!("{} input", layer.name), format!("{}x{h}x{w}", layer.in_c), x.len()));
-        }
-        if (plan.shape.in_c, plan.shape.out_c, plan.shape.k, plan.shape.h, plan.shape.w)
-            != (layer.in_c, layer.out_c, layer.k, h, w)
-        {
-            return Err(Error::shape(
-                format!("{} cycle plan", layer.name),
-                format!("{}→{} k{} {h}x{w}", layer.in_c, layer.out_c, layer.k),
-                format!("{:?}", plan.shape),
-            ));
-        }
-        // stats unit, then quantizer: both run before the first code streams
+    /// DFSQ: the stats unit and the quantizer run before the first code streams.
+    pub fn dfsq(layer: &'a HwLayer, plan: &'a Plan, x: &[i64], h: usize, w: usize, post_relu: bool) -> Result<Self> {
+        check_shape(&layer.name, (layer.in_c, layer.out_c, layer.k), plan, x, h, w)?;
         let norms = layer.norms(x, h * w, post_relu);
         let idx = layer.indices(x, h * w, &norms);
         let n_codes = 1usize << plan.shape.code_bits.min(20);
@@ -89,43 +191,52 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let threshold_mults = (layer.quant.len() * (plan.shape.levels - 1)) as u64;
         Ok(Ctx {
-            layer,
             plan,
             h,
             w,
-            mu_entries: mu.len() as u64,
-            norms,
-            idx,
-            dec,
-            mu,
-            row_mask,
-            n_col_masks: cm.len(),
-            col_mask,
+            in_c: layer.in_c,
             tap: layer.tap_reg(),
             acc: layer.acc_reg(),
             act: layer.act_reg(),
-            f: layer.cfg.datapath.pe_frac_bits,
+            threshold_mults,
+            mu_entries: mu.len() as u64,
+            arith: Box::new(DfsqArith {
+                layer,
+                h,
+                w,
+                norms,
+                idx,
+                dec,
+                mu,
+                row_mask,
+                n_col_masks: cm.len(),
+                col_mask,
+                f: layer.cfg.datapath.pe_frac_bits,
+            }),
         })
     }
 
-    #[inline]
-    pub fn decode(&self, raw: u16) -> Result<&Decoded> {
-        self.dec
-            .get(raw as usize)
-            .and_then(|d| d.as_ref())
-            .ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))
-    }
-
-    /// Raw SQ code the quantizer produced for activation (c, y, x).
-    pub fn code_at(&self, c: usize, y: usize, x: usize) -> u16 {
-        let i = self.idx[(c * self.h + y) * self.w + x] as usize;
-        self.layer.quant[c].codes[i] as u16
-    }
-
-    pub fn mu_at(&self, o: usize, y: usize, x: usize) -> i128 {
-        let nr = self.mu.len() / (self.layer.out_c * self.n_col_masks).max(1);
-        self.mu[(o * nr + self.row_mask[y]) * self.n_col_masks + self.col_mask[x]]
+    /// Uniform integer: the input quantizer runs as each block is loaded
+    /// (no stats pass); its codes are a function of each activation alone.
+    pub fn uniform(layer: &'a UniformHwLayer, plan: &'a Plan, x: &[i64], h: usize, w: usize) -> Result<Self> {
+        check_shape(&layer.name, (layer.in_c, layer.out_c, layer.k), plan, x, h, w)?;
+        if plan.shape.code_bits < layer.abits || layer.abits > 15 {
+            return Err(Error::arg("cycle model", format!("{}: {}-bit codes in a {}-bit act-buffer word", layer.name, layer.abits, plan.shape.code_bits)));
+        }
+        Ok(Ctx {
+            plan,
+            h,
+            w,
+            in_c: layer.in_c,
+            tap: layer.tap_reg(),
+            acc: layer.acc_reg(),
+            act: layer.act_reg(),
+            threshold_mults: 0,
+            mu_entries: 0,
+            arith: Box::new(UniformArith { layer, h, w, codes: x.iter().map(|&v| layer.code(v)).collect() }),
+        })
     }
 }
 
@@ -151,7 +262,7 @@ impl ActHalf {
         for c in 0..s.in_c {
             for y in r.0..r.1 {
                 for x in r.2..r.3 {
-                    self.codes[(c * hh + y - r.0) * ww + x - r.2] = ctx.code_at(c, y, x);
+                    self.codes[(c * hh + y - r.0) * ww + x - r.2] = ctx.arith.code_at(c, y, x);
                 }
             }
         }
@@ -227,16 +338,16 @@ impl DenormCol {
         ovf: &mut OverflowCounts,
         c: &mut super::counters::Counters,
     ) -> Result<Option<Output>> {
-        let last_ch = ctx.layer.in_c as u32 - 1;
+        let last_ch = ctx.in_c as u32 - 1;
         let mut out = None;
         if let Some(it) = self.d3.take() {
-            let y = ctx.layer.requantize(it.o as usize, it.v as i64, &ctx.act, &mut ovf.act_out);
+            let y = ctx.arith.requantize(it.o as usize, it.v as i64, &ctx.act, ovf);
             c.outputs += 1;
             out = Some(Output { tile: it.tile, o: it.o as usize, y: it.y as usize, x: it.x as usize, v: y });
         }
         if let Some(mut it) = self.d2.take() {
-            let mu = ctx.mu_at(it.o as usize, it.y as usize, it.x as usize);
-            it.v = ctx.acc.fit(it.v + mu, &mut ovf.denorm_acc) as i128;
+            let mu = ctx.arith.finish_term(it.o as usize, it.y as usize, it.x as usize);
+            it.v = ctx.arith.acc_fit(&ctx.acc, it.v + mu, ovf) as i128;
             self.d3 = Some(it);
         }
         if let Some(mut it) = self.d1.take() {
@@ -256,7 +367,7 @@ impl DenormCol {
                 c.psum_read_bits += ctx.plan.acc_bits as u64;
                 psum.val[i]
             };
-            let acc = ctx.acc.fit(prev as i128 + it.v, &mut ovf.denorm_acc);
+            let acc = ctx.arith.acc_fit(&ctx.acc, prev as i128 + it.v, ovf);
             if it.ch == last_ch {
                 it.v = acc as i128;
                 self.d2 = Some(it);
@@ -268,8 +379,7 @@ impl DenormCol {
         }
         if let Some(mut it) = input {
             let p = i64::try_from(it.v).map_err(|_| Error::arg("cycle model", "P wider than 64 bits"))?;
-            it.v = HwLayer::denorm_term(&ctx.norms[it.ch as usize], p);
-            c.denorm_mults += 1;
+            it.v = ctx.arith.column_term(it.ch as usize, p, c);
             self.d1 = Some(it);
         }
         Ok(out)

@@ -7,7 +7,6 @@
 use super::plan::Plan;
 use super::step::{ArrayModel, Cause, CycleSnap, Shared};
 use super::units::Item;
-use crate::sq::shift_add;
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Default)]
@@ -155,7 +154,7 @@ impl WsArray {
             .collect();
         self.i += 1;
         if last {
-            if ch + 1 == sh.ctx.layer.in_c {
+            if ch + 1 == sh.ctx.in_c {
                 sh.tile_last_issue[tile] = Some(t);
             }
             self.j += 1;
@@ -243,7 +242,7 @@ impl WsArray {
                         )));
                     }
                     sh.c.macs += 1;
-                    let prod = shift_add(self.wb[idx][bank], ctx.decode(tin.raw)?, ctx.f);
+                    let prod = ctx.arith.product(self.wb[idx][bank], tin.raw)?;
                     ctx.tap.fit(pin as i128 + prod as i128, &mut sh.ovf.tap_sum)
                 } else {
                     pin
@@ -279,7 +278,7 @@ impl WsArray {
         for col in 0..tl.ca {
             let idx = self.lrow * self.cols + col;
             let o = sh.ctx.plan.out_channel(tl.group, col);
-            self.wb[idx][bank] = sh.ctx.layer.weight(o, ch, self.lrow);
+            self.wb[idx][bank] = sh.ctx.arith.weight(o, ch, self.lrow);
             self.wtag[idx][bank] = self.lj as u32;
         }
         sh.c.weight_buf_read_bits += (tl.ca as u64) * sh.ctx.plan.shape.weight_bits as u64;

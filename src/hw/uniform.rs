@@ -1,7 +1,9 @@
 //! The bit-accurate uniform-integer datapath (hw/SPEC.md "Uniform-integer
-//! datapath"), the gemmlowp/TFLite scheme the baselines would build:
+//! datapath"), the gemmlowp/TFLite scheme the baselines would build, in the
+//! order the array computes it:
 //!   q   = clamp(round(x·m_in / 2^s_in) + Z, 0, 2^b − 1)     input quantizer
-//!   acc = fit_acc(acc + w[o,c,t]·(q − Z))                   over c, then taps inside
+//!   for c: P = fit_tap(P + w[o,c,t]·(q − Z))                taps inside, row-major
+//!          acc = fit_acc(acc + P)                           column sum into the accumulator
 //!   y   = fit_act(round(acc·m_o / 2^s_o) + bias_o)          requantization
 //! with x, y in activation units 2^-a, m_in/2^s_in ≈ 2^-a/S, m_o/2^s_o ≈
 //! Δ_o·S·2^a. Padding is a real zero (q = Z), so border taps add nothing.
@@ -67,6 +69,10 @@ impl UniformHwLayer {
         })
     }
 
+    /// The column's tap-sum register P (the DFSQ array's, same width).
+    pub fn tap_reg(&self) -> Reg {
+        Reg::new(self.cfg.datapath.tap_sum_bits, self.cfg.datapath.overflow)
+    }
     pub fn acc_reg(&self) -> Reg {
         Reg::new(self.cfg.uniform.acc_bits, self.cfg.datapath.overflow)
     }
@@ -84,6 +90,12 @@ impl UniformHwLayer {
     pub fn code(&self, x: i64) -> i64 {
         let v = round_shift(x as i128 * self.in_mult as i128, self.in_shift) + self.zero_point as i128;
         v.clamp(0, (1i128 << self.abits) - 1) as i64
+    }
+
+    /// The PE's product: weight times (code − zero point).
+    #[inline]
+    pub fn product(&self, w: i64, q: i64) -> i64 {
+        w * (q - self.zero_point)
     }
 
     /// q − Z of every activation (the PE's activation operand).
@@ -106,12 +118,12 @@ impl UniformHwLayer {
     }
 
     /// The naive reference: nested loops over (o, y, x, c, ky, kx), every
-    /// accumulate through the register. Slow; the definition.
+    /// add through its register. Slow; the definition.
     pub fn run_reference(&self, x: &[i64], h: usize, w: usize) -> Result<(Vec<i64>, OverflowCounts)> {
         self.check_input(x, h, w)?;
         let hw = h * w;
-        let a = self.operands(x);
-        let (accr, act) = (self.acc_reg(), self.act_reg());
+        let q: Vec<i64> = x.iter().map(|&v| self.code(v)).collect();
+        let (tap, accr, act) = (self.tap_reg(), self.acc_reg(), self.act_reg());
         let pad = (self.k / 2) as isize;
         let mut ovf = OverflowCounts::default();
         let mut out = vec![0i64; self.out_c * hw];
@@ -120,17 +132,19 @@ impl UniformHwLayer {
                 for xx in 0..w {
                     let mut acc = 0i64;
                     for c in 0..self.in_c {
+                        let mut p = 0i64;
                         for ky in 0..self.k {
                             for kx in 0..self.k {
                                 let (sy, sx) = (y as isize + ky as isize - pad, xx as isize + kx as isize - pad);
                                 if sy < 0 || sy >= h as isize || sx < 0 || sx >= w as isize {
                                     continue;
                                 }
-                                let v = a[c * hw + sy as usize * w + sx as usize];
-                                let prod = self.weight(o, c, ky * self.k + kx) as i128 * v as i128;
-                                acc = accr.fit(acc as i128 + prod, &mut ovf.acc);
+                                let v = q[c * hw + sy as usize * w + sx as usize];
+                                let prod = self.product(self.weight(o, c, ky * self.k + kx), v);
+                                p = tap.fit(p as i128 + prod as i128, &mut ovf.tap_sum);
                             }
                         }
+                        acc = accr.fit(acc as i128 + p as i128, &mut ovf.acc);
                     }
                     out[o * hw + y * w + xx] = self.requantize(o, acc, &act, &mut ovf.act_out);
                 }
@@ -139,20 +153,37 @@ impl UniformHwLayer {
         Ok((out, ovf))
     }
 
-    /// Largest |accumulator| any input can produce: Σ|w|·max|q − Z| per o.
-    pub fn acc_bound(&self) -> i128 {
+    /// Largest |P| of one (o, c) and largest |accumulator| any input can
+    /// produce: Σ_t |w|·max|q − Z| and its sum over c.
+    pub fn bounds(&self) -> (i128, i128) {
         let amax = self.zero_point.max((1i64 << self.abits) - 1 - self.zero_point) as i128;
-        let kk = self.in_c * self.k * self.k;
-        (0..self.out_c).map(|o| self.w[o * kk..(o + 1) * kk].iter().map(|&v| v.unsigned_abs() as i128).sum::<i128>() * amax).max().unwrap_or(0)
+        let kk = self.k * self.k;
+        let (mut tap, mut acc) = (0i128, 0i128);
+        for o in 0..self.out_c {
+            let mut a = 0i128;
+            for c in 0..self.in_c {
+                let t: i128 = self.w[(o * self.in_c + c) * kk..(o * self.in_c + c + 1) * kk].iter().map(|&v| v.unsigned_abs() as i128).sum::<i128>() * amax;
+                tap = tap.max(t);
+                a += t;
+            }
+            acc = acc.max(a);
+        }
+        (tap, acc)
     }
 
-    /// The fast kernel: one exact f64 GEMM when the accumulator cannot
-    /// overflow (then every partial sum is an integer below 2^53, so the
-    /// result equals `run_reference` bit for bit), else the checked loops.
+    /// Whether the static bounds prove the GEMM kernel exact.
+    pub fn gemm_exact(&self) -> bool {
+        let (tap, acc) = self.bounds();
+        tap <= self.tap_reg().max as i128 && acc <= self.acc_reg().max as i128 && acc < 1i128 << 53
+    }
+
+    /// The fast kernel: one exact f64 GEMM when neither a tap sum nor the
+    /// accumulator can overflow (then every partial sum is an integer below
+    /// 2^53, so the result equals `run_reference` bit for bit), else the
+    /// checked loops.
     pub fn run_fast(&self, x: &[i64], h: usize, w: usize) -> Result<(Vec<i64>, OverflowCounts)> {
         self.check_input(x, h, w)?;
-        let bound = self.acc_bound();
-        if bound > self.acc_reg().max as i128 || bound >= 1i128 << 53 {
+        if !self.gemm_exact() {
             return self.run_reference(x, h, w);
         }
         let hw = h * w;
