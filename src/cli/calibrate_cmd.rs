@@ -14,6 +14,9 @@ pub struct Args {
     /// A checkpoint of the same architecture as --model.
     #[arg(long)]
     weights: Option<PathBuf>,
+    /// `body` or `all` (see `sqsim run --help`).
+    #[arg(long, default_value = "body")]
+    quantize: String,
     /// Activation bit-width(s), e.g. 4 or 8,6,4,3 (one statistics pass serves all).
     #[arg(long, value_delimiter = ',', required = true)]
     bits: Vec<u32>,
@@ -71,7 +74,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--out needs {{method}} in its name when several methods are given");
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
-    let model = load_model(&a.model, a.weights.as_deref())?;
+    let mut model = load_model(&a.model, a.weights.as_deref())?;
+    super::common::apply_quantize(&mut model, &a.quantize)?;
     let imgs = calib_images(&model, &a.images, a.max_images)?;
     if !ranged.is_empty() {
         let pb = progress(2 * imgs.len(), "ranges", a.quiet);

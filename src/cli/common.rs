@@ -21,11 +21,27 @@ pub struct ModelArgs {
     /// A user checkpoint of the --model architecture (.pt, .safetensors, model.json).
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// Which convs are quantized: `body` (the residual blocks, as the paper
+    /// does) or `all` (head, body-final conv, upsampler and tail too, as an
+    /// integer accelerator runs every layer; EDSR; the model is then named NAME+all).
+    #[arg(long, default_value = "body")]
+    pub quantize: String,
 }
 
 impl ModelArgs {
     pub fn load(&self) -> anyhow::Result<Model> {
-        load_model(&self.model, self.weights.as_deref())
+        let mut m = load_model(&self.model, self.weights.as_deref())?;
+        apply_quantize(&mut m, &self.quantize)?;
+        Ok(m)
+    }
+}
+
+/// `--quantize body|all`.
+pub fn apply_quantize(m: &mut Model, q: &str) -> anyhow::Result<()> {
+    match q {
+        "body" => Ok(()),
+        "all" => Ok(m.quantize_all()?),
+        other => bail!("invalid --quantize `{other}`: body or all"),
     }
 }
 

@@ -19,6 +19,10 @@ pub(crate) struct Edsr {
     /// Upsampler convs, each followed by PixelShuffle(r).
     pub up: Vec<(Conv2d, usize)>,
     pub tail: Conv2d,
+    /// `--quantize all`: head, body-final conv, upsampler and tail are
+    /// quantized convs too (sites: head 0, blocks 1.., then body-final,
+    /// upsampler convs, tail).
+    pub quant_all: bool,
 }
 
 impl Edsr {
@@ -69,40 +73,80 @@ impl Edsr {
             body_final: check.take_conv(&format!("body.{n}"))?,
             up,
             tail: check.take_conv("tail.1")?,
+            quant_all: false,
         })
     }
 
     pub fn forward(&self, lr: &Feature, exec: &dyn ConvExec) -> Result<Feature> {
+        let sites = self.sites();
+        // a conv on the datapath when it has a site, else in float
+        let conv = |c: &Conv2d, site: Option<QuantSite>, x: &Feature| match site {
+            Some(s) => run_quant(exec, c, s, x),
+            None => conv2d(x, c),
+        };
         let mut x = lr.clone();
         ops::add_channel_const(&mut x, &self.sub_offset)?;
-        let x = conv2d(&x, &self.head)?;
+        let x = conv(&self.head, sites.head, &x)?;
         let mut res = x.clone();
         for (i, [c1, c2]) in self.blocks.iter().enumerate() {
-            let mut t = run_quant(exec, c1, QuantSite { index: 2 * i, post_relu: false }, &res)?;
+            let mut t = conv(c1, Some(sites.block(i, 0)), &res)?;
             ops::relu(&mut t);
-            let t = run_quant(exec, c2, QuantSite { index: 2 * i + 1, post_relu: true }, &t)?;
+            let t = conv(c2, Some(sites.block(i, 1)), &t)?;
             ops::add_scaled(&mut res, &t, self.res_scale)?;
         }
-        let mut res = conv2d(&res, &self.body_final)?;
+        let mut res = conv(&self.body_final, sites.body_final, &res)?;
         ops::add(&mut res, &x)?;
         let mut y = res;
-        for (conv, r) in &self.up {
-            y = ops::conv2d_pixel_shuffle(&y, conv, *r)?;
+        for (j, (c, r)) in self.up.iter().enumerate() {
+            y = match sites.up(j) {
+                Some(s) => ops::pixel_shuffle(&run_quant(exec, c, s, &y)?, *r)?,
+                None => ops::conv2d_pixel_shuffle(&y, c, *r)?,
+            };
         }
-        let mut y = conv2d(&y, &self.tail)?;
+        let mut y = conv(&self.tail, sites.tail, &y)?;
         ops::add_channel_const(&mut y, &self.add_offset)?;
         Ok(y)
     }
 
+    fn sites(&self) -> Sites {
+        Sites::new(self.quant_all, self.blocks.len(), self.up.len())
+    }
+
     pub fn layers(&self) -> Vec<(&Conv2d, Option<QuantSite>)> {
-        let mut v = vec![(&self.head, None)];
+        let s = self.sites();
+        let mut v = vec![(&self.head, s.head)];
         for (i, [c1, c2]) in self.blocks.iter().enumerate() {
-            v.push((c1, Some(QuantSite { index: 2 * i, post_relu: false })));
-            v.push((c2, Some(QuantSite { index: 2 * i + 1, post_relu: true })));
+            v.push((c1, Some(s.block(i, 0))));
+            v.push((c2, Some(s.block(i, 1))));
         }
-        v.push((&self.body_final, None));
-        v.extend(self.up.iter().map(|(c, _)| (c, None)));
-        v.push((&self.tail, None));
+        v.push((&self.body_final, s.body_final));
+        v.extend(self.up.iter().enumerate().map(|(j, (c, _))| (c, s.up(j))));
+        v.push((&self.tail, s.tail));
         v
+    }
+}
+
+/// Quantization sites of EDSR's convs, in forward order (one rule for
+/// `forward` and `layers`): the residual-block convs always; with
+/// `quant_all` also the head (site 0), body-final conv, upsampler convs and
+/// tail (none of their inputs is a ReLU output).
+struct Sites {
+    all: bool,
+    head: Option<QuantSite>,
+    body_final: Option<QuantSite>,
+    tail: Option<QuantSite>,
+    up0: usize,
+}
+
+impl Sites {
+    fn new(all: bool, n: usize, n_up: usize) -> Self {
+        let at = |index: usize| all.then_some(QuantSite { index, post_relu: false });
+        Sites { all, head: at(0), body_final: at(1 + 2 * n), tail: at(2 + 2 * n + n_up), up0: 2 + 2 * n }
+    }
+    fn block(&self, i: usize, j: usize) -> QuantSite {
+        QuantSite { index: usize::from(self.all) + 2 * i + j, post_relu: j == 1 }
+    }
+    fn up(&self, j: usize) -> Option<QuantSite> {
+        self.all.then_some(QuantSite { index: self.up0 + j, post_relu: false })
     }
 }

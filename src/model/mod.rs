@@ -145,6 +145,23 @@ impl Model {
         self.all_layers().iter().map(|(c, _)| c.param_count()).sum()
     }
 
+    /// `--quantize all`: every conv becomes a quantized conv (a real integer
+    /// accelerator runs every layer), for every method. The model is renamed
+    /// `NAME+all`, so calibrations made for the body convs alone are not
+    /// reused for it. EDSR only for now.
+    pub fn quantize_all(&mut self) -> Result<()> {
+        match &mut self.arch {
+            Arch::Edsr(m) => {
+                if !m.quant_all {
+                    m.quant_all = true;
+                    self.name = format!("{}+all", self.name);
+                }
+                Ok(())
+            }
+            _ => Err(Error::arg("--quantize all", format!("{} is {}; only EDSR quantizes head, upsampler and tail so far", self.name, self.arch_name()))),
+        }
+    }
+
     /// `"edsr"`, `"rdn"` or `"isr_rdn"`.
     pub fn arch_name(&self) -> &'static str {
         match &self.arch {
