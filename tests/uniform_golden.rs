@@ -14,6 +14,7 @@ struct Design {
     ranges: String,
     bits: u32,
     weights: String,
+    quantize: String,
 }
 
 #[derive(Deserialize)]
@@ -62,7 +63,7 @@ fn uniform_float_references_match_numpy_layer_by_layer() {
     let model = load_builtin("edsr_x2").unwrap();
     let x = Feature::from_vec(64, 24, 24, read_f32("dfsq/probe_body_0_body_0_in.bin")).unwrap();
     let (conv, site) = model.quant_layers().into_iter().find(|(c, _)| c.name == g.probe).unwrap();
-    for d in &g.designs {
+    for d in g.designs.iter().filter(|d| d.quantize == "body") {
         let ranges: Vec<Range> = model.quant_layers().iter().map(|(c, _)| g.ranges[&d.ranges][&c.name]).collect();
         let scheme = if d.weights == "symmetric" { WeightScheme::Symmetric } else { WeightScheme::Asymmetric };
         let fq = UniformFakeQuantExec { layers: quantize_uniform_model(&model, &ranges, d.bits, d.bits, scheme).unwrap() };
@@ -74,15 +75,41 @@ fn uniform_float_references_match_numpy_layer_by_layer() {
     }
 }
 
+/// `--quantize all`: the extra sites (head, tail) layer by layer on numpy's
+/// own inputs, Min-Max W8A8.
+#[test]
+fn quantize_all_extra_sites_match_numpy_layer_by_layer() {
+    use sqsim::model::ConvExec;
+    let g = golden();
+    let mut model = load_builtin("edsr_x2").unwrap();
+    model.quantize_all().unwrap();
+    let d = g.designs.iter().find(|d| d.quantize == "all").unwrap();
+    let ranges: Vec<Range> = model.quant_layers().iter().map(|(c, _)| g.ranges[&d.ranges][&c.name]).collect();
+    let fq = UniformFakeQuantExec { layers: quantize_uniform_model(&model, &ranges, d.bits, d.bits, WeightScheme::Asymmetric).unwrap() };
+    for (name, c, h, w) in [("head.0", 3, 24, 24), ("tail.1", 64, 48, 48)] {
+        let (conv, site) = model.quant_layers().into_iter().find(|(c, _)| c.name == name).unwrap();
+        let tag = name.replace('.', "_");
+        let x = Feature::from_vec(c, h, w, read_f32(&format!("uniform/layer_{tag}_all_in.bin"))).unwrap();
+        let y = fq.quant_conv(conv, site, &x).unwrap();
+        let want = read_f32(&format!("uniform/layer_{tag}_all_out.bin"));
+        let max = y.data.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        eprintln!("quantize all, {name}: max abs diff {max:.3e}");
+        assert!(max <= 1e-3, "{name}: max abs diff {max}");
+    }
+}
+
 #[test]
 fn uniform_float_references_match_numpy_end_to_end() {
     let g = golden();
-    let model = load_builtin("edsr_x2").unwrap();
+    let body = load_builtin("edsr_x2").unwrap();
+    let mut every = body.clone();
+    every.quantize_all().unwrap();
     let x = Feature::from_vec(3, 24, 24, read_f32("dfsq/dfsq_edsr_x2_in.bin")).unwrap();
     for d in &g.designs {
+        let model = if d.quantize == "all" { &every } else { &body };
         let ranges: Vec<Range> = model.quant_layers().iter().map(|(c, _)| g.ranges[&d.ranges][&c.name]).collect();
         let scheme = if d.weights == "symmetric" { WeightScheme::Symmetric } else { WeightScheme::Asymmetric };
-        let fq = UniformFakeQuantExec { layers: quantize_uniform_model(&model, &ranges, d.bits, d.bits, scheme).unwrap() };
+        let fq = UniformFakeQuantExec { layers: quantize_uniform_model(model, &ranges, d.bits, d.bits, scheme).unwrap() };
         let y = model.forward(&x, &fq).unwrap();
         let want = read_f32(&format!("uniform/uniform_edsr_x2_{}_out.bin", d.tag));
         assert_eq!(y.data.len(), want.len());
@@ -97,7 +124,8 @@ fn uniform_float_references_match_numpy_end_to_end() {
         // W6A6 0.06 from one early flip; W8A8, whose 2-unit step makes flips
         // likelier, 0.81 at 61.7 dB). Layer by layer (above) is float-tight;
         // end to end, bound the PSNR between the two and the largest step.
-        assert!(max <= 2.0, "{}: max abs diff {max}", d.tag);
-        assert!(psnr >= 60.0, "{}: {psnr:.1} dB between sqsim and numpy", d.tag);
+        // (--quantize all at W8A8: 36 layers of 8-bit grids, 52.5 dB, max 2.5.)
+        assert!(max <= 3.0, "{}: max abs diff {max}", d.tag);
+        assert!(psnr >= 50.0, "{}: {psnr:.1} dB between sqsim and numpy", d.tag);
     }
 }

@@ -65,44 +65,56 @@ def wquant_sym(w, bits):
     return out.reshape(w.shape)
 
 
-def forward(sd, x, ranges, bits, wq):
+def forward(sd, x, ranges, bits, wq, every=False):
+    """EDSR x2; the residual-block convs quantized, or with `every` all convs
+    (--quantize all: head, body-final, upsampler conv, tail too)."""
     n = 0
     while f"body.{n}.body.0.weight" in sd:
         n += 1
     c = lambda key, v, w=None: conv2d(v, sd[key + ".weight"] if w is None else w, sd[key + ".bias"])
     q = lambda key, v: c(key, aquant(v, ranges[key], bits), wq(sd[key + ".weight"], bits))
-    h = c("head.0", x - 255 * MEAN[:, None, None])
+    def e(key, v):
+        if not every:
+            return c(key, v)
+        out = q(key, v)
+        if key in ("head.0", "tail.1"):  # layer-level goldens of the extra sites
+            tag = key.replace(".", "_")
+            v.astype("<f4").tofile(os.path.join(HERE, f"layer_{tag}_all_in.bin"))
+            out.astype("<f4").tofile(os.path.join(HERE, f"layer_{tag}_all_out.bin"))
+        return out
+    h = e("head.0", x - 255 * MEAN[:, None, None])
     r = h
     for i in range(n):
         r = r + q(f"body.{i}.body.2", relu(q(f"body.{i}.body.0", r)))
-    r = c(f"body.{n}", r) + h
-    r = pixel_shuffle(c("tail.0.0", r), 2)
-    return c("tail.1", r) + 255 * MEAN[:, None, None]
+    r = e(f"body.{n}", r) + h
+    r = pixel_shuffle(e("tail.0.0", r), 2)
+    return e("tail.1", r) + 255 * MEAN[:, None, None]
 
 
 def main():
     sd = read_pt(os.path.join(MODELS, "edsr_x2.pt"))
     cal = {m: json.load(open(os.path.join(MODELS, "calib", f"edsr_x2_{m}.json")))["layers"]
            for m in ("minmax", "percentile99.99")}
+    cal["all_minmax"] = json.load(open(os.path.join(MODELS, "calib", "edsr_x2+all_minmax.json")))["layers"]
     probe = np.fromfile(os.path.join(ROOT, "tests/golden/dfsq/probe_body_0_body_0_in.bin"), "<f4")
     for b in (4, 8):
         codes(probe, cal["minmax"]["body.0.body.0"], b).astype("<i2").tofile(os.path.join(HERE, f"codes_body_0_body_0_a{b}.bin"))
     x = np.fromfile(os.path.join(ROOT, "tests/golden/dfsq/dfsq_edsr_x2_in.bin"), "<f4").astype(np.float64).reshape(3, 24, 24)
-    designs = [("minmax_w4a4", "minmax", 4, wquant), ("percentile_w6a6", "percentile99.99", 6, wquant),
-               ("w8a8_sym", "minmax", 8, wquant_sym)]
+    designs = [("minmax_w4a4", "minmax", 4, wquant, False), ("percentile_w6a6", "percentile99.99", 6, wquant, False),
+               ("w8a8_sym", "minmax", 8, wquant_sym, False), ("all_minmax_w8a8", "all_minmax", 8, wquant, True)]
     key = "body.0.body.0"
-    for tag, m, b, wq in designs:
+    for tag, m, b, wq, every in designs:
         # layer level on a fixed input: no cascade, float-tight
         yl = conv2d(aquant(probe.astype(np.float64).reshape(64, 24, 24), cal[m][key], b), wq(sd[key + ".weight"], b), sd[key + ".bias"])
         yl.astype("<f4").tofile(os.path.join(HERE, f"layer_body_0_body_0_{tag}_out.bin"))
-        y = forward(sd, x, cal[m], b, wq)
+        y = forward(sd, x, cal[m], b, wq, every)
         y.astype("<f4").tofile(os.path.join(HERE, f"uniform_edsr_x2_{tag}_out.bin"))
         print(tag, "out range", y.min(), y.max())
     with open(os.path.join(HERE, "uniform_edsr_x2.json"), "w") as f:
         json.dump({"generator": "tests/golden/uniform/gen_uniform.py", "model": "edsr_x2",
                    "probe": "body.0.body.0", "probe_shape": [64, 24, 24],
-                   "designs": [{"tag": t, "ranges": m, "bits": b, "weights": "symmetric" if wq is wquant_sym else "asymmetric"}
-                               for t, m, b, wq in designs],
+                   "designs": [{"tag": t, "ranges": m, "bits": b, "weights": "symmetric" if wq is wquant_sym else "asymmetric",
+                                "quantize": "all" if every else "body"} for t, m, b, wq, every in designs],
                    "ranges": cal}, f, indent=1)
 
 
