@@ -105,8 +105,9 @@ def main():
     key = "body.0.body.0"
     for tag, m, b, wq, every in designs:
         # layer level on a fixed input: no cascade, float-tight
-        yl = conv2d(aquant(probe.astype(np.float64).reshape(64, 24, 24), cal[m][key], b), wq(sd[key + ".weight"], b), sd[key + ".bias"])
-        yl.astype("<f4").tofile(os.path.join(HERE, f"layer_body_0_body_0_{tag}_out.bin"))
+        if not every:
+            yl = conv2d(aquant(probe.astype(np.float64).reshape(64, 24, 24), cal[m][key], b), wq(sd[key + ".weight"], b), sd[key + ".bias"])
+            yl.astype("<f4").tofile(os.path.join(HERE, f"layer_body_0_body_0_{tag}_out.bin"))
         y = forward(sd, x, cal[m], b, wq, every)
         y.astype("<f4").tofile(os.path.join(HERE, f"uniform_edsr_x2_{tag}_out.bin"))
         print(tag, "out range", y.min(), y.max())
