@@ -98,6 +98,10 @@ fn compare_refuses_bad_input_and_writes_nothing() {
     fails_with(&["compare", "--dataset", &ds, "--designs", "percentile-4", "--percentile", "0", "--out", o], "percentile");
     fails_with(&["compare", "--dataset", &ds, "--designs", "percentile-4", "--percentile", "100.5", "--out", o], "percentile");
     fails_with(&["compare", "--dataset", &ds, "--designs", "minmax-12", "--out", o], "bits");
+    fails_with(&["compare", "--dataset", &ds, "--designs", "exhaustive-4", "--out", o], "exponential");
+    fails_with(&["compare", "--dataset", &ds, "--designs", "minmax-4,minmax-4", "--out", o], "twice");
+    fails_with(&["compare", "--dataset", &ds, "--quantize", "most", "--out", o], "--quantize");
+    fails_with(&["compare", "--model", "rdn_x2", "--dataset", &ds, "--quantize", "all", "--out", o], "EDSR");
     fails_with(&["compare", "--dataset", &ds, "--budget-db=-1", "--out", o], "budget");
     assert!(!out.exists(), "nothing written for refused input");
     // a budget no design meets: a clear message naming the best reachable, exit ≠ 0

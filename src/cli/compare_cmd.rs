@@ -96,7 +96,11 @@ fn parse_design(s: &str, pct: f64) -> anyhow::Result<DesignSpec> {
         bail!("invalid design `{s}`: bits {bits} not in 2..=8");
     }
     let m = if m == "dfsq" { "kmeans" } else { m };
-    Ok(DesignSpec::new(QMethod::parse(m, pct)?, bits, WeightScheme::Asymmetric))
+    let method = QMethod::parse(m, pct)?;
+    if method == QMethod::Dfsq(sqsim::select::Method::Exhaustive) {
+        bail!("invalid design `{s}`: exhaustive selection is exponential in |U|; use kmeans or optimal");
+    }
+    Ok(DesignSpec::new(method, bits, WeightScheme::Asymmetric))
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
