@@ -152,6 +152,7 @@ fn run_and_accuracy_take_the_uniform_methods() {
     assert_eq!(v["method"], "dfsq-uniform");
     assert_eq!(v["datasets"][0]["cycle_mismatches"], 0, "the stepped cycle model runs dfsq-uniform too");
     fails_with(&["run", "--method", "minmax", "--granularity", "per-kernel", "--dataset", &ds], "per-kernel");
+    fails_with(&["run", "--dataset", &ds, "--limit", "0"], "--limit");
     let o = sqsim(&["accuracy", "--model", "edsr_x2", "--method", "minmax,percentile,dfsq-uniform", "--bits", "4", "--dataset", "Set5", "--limit", "1", "--format", "json", "--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -173,3 +173,22 @@ pub fn resolve_ranges(model: &Model, user_weights: bool, calib: Option<&Path>, m
     pb.finish_and_clear();
     Ok(st.calibration(&model.name, pct).ranges(model, fam, pct)?)
 }
+
+/// `--dataset D... [--limit N]`: each dataset's name and image paths,
+/// resolved before any long work; `--limit 0` is refused.
+pub fn resolve_sets(datasets: &[String], limit: Option<usize>) -> anyhow::Result<Vec<(String, Vec<PathBuf>)>> {
+    if limit == Some(0) {
+        bail!("invalid --limit: 0 images");
+    }
+    datasets
+        .iter()
+        .map(|d| {
+            let (name, dir) = resolve_dataset(d)?;
+            let mut paths = list_images(&dir)?;
+            if let Some(n) = limit {
+                paths.truncate(n);
+            }
+            Ok((name, paths))
+        })
+        .collect()
+}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqsim::compare::{budget, default_designs, mark_pareto, Budget, CalibInput, DesignRow, DesignSpec, Prepared};
 use sqsim::cycle::cost::CostTable;
 use sqsim::eval::{score, super_resolve, Scores};
-use sqsim::image::{list_images, make_pair, resolve_dataset};
+use sqsim::image::make_pair;
 use sqsim::model::FloatExec;
 use sqsim::sq::UniversalSet;
 use sqsim::uniform::{QMethod, WeightScheme, DEFAULT_PERCENTILE};
@@ -112,9 +112,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             bail!("invalid --budget-db: {b} must be a finite number ≥ 0");
         }
     }
-    if a.limit == Some(0) {
-        bail!("invalid --limit: 0 images");
-    }
     if !a.merge.is_empty() {
         return merge(&a);
     }
@@ -127,15 +124,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     for o in a.out.iter().chain(&a.figure) {
         super::common::check_writable(o)?;
     }
-    let mut sets = Vec::new();
-    for d in &a.dataset {
-        let (name, dir) = resolve_dataset(d)?;
-        let mut paths = list_images(&dir)?;
-        if let Some(n) = a.limit {
-            paths.truncate(n);
-        }
-        sets.push((name, paths));
-    }
+    let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     let requested: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     for (i, n) in requested.iter().enumerate() {
         if requested[..i].contains(n) {

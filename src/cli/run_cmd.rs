@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::eval::{score, super_resolve, Scores};
-use sqsim::image::{list_images, make_pair, resolve_dataset, save_png};
+use sqsim::image::{make_pair, save_png};
 use sqsim::config::HwConfig;
 use sqsim::hw::{HwExec, LayerReport};
 use sqsim::cycle::exec::{CycleCheckExec, RunCost};
@@ -174,15 +174,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     };
     // resolve every dataset before the long work starts
-    let mut sets = Vec::new();
-    for d in &a.dataset {
-        let (name, dir) = resolve_dataset(d)?;
-        let mut paths = list_images(&dir)?;
-        if let Some(n) = a.limit {
-            paths.truncate(n.max(1));
-        }
-        sets.push((name, paths));
-    }
+    let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }

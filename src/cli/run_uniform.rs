@@ -10,7 +10,7 @@ use sqsim::cycle::cost::CostTable;
 use sqsim::cycle::exec::{uniform_network_cost, uniform_network_shapes, UniformCycleCheckExec};
 use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::hw::UniformHwExec;
-use sqsim::image::{list_images, make_pair, resolve_dataset, save_png};
+use sqsim::image::{make_pair, save_png};
 use sqsim::model::FloatExec;
 use sqsim::uniform::{quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 
@@ -73,18 +73,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     if matches!(a.granularity, GranArg::PerKernel) {
         bail!("--method {}: the integer datapath requantizes per output channel; --granularity per-kernel is DFSQ float-reference only", qm.label());
     }
-    if a.limit == Some(0) {
-        bail!("invalid --limit: 0 images");
-    }
-    let mut sets = Vec::new();
-    for d in &a.dataset {
-        let (name, dir) = resolve_dataset(d)?;
-        let mut paths = list_images(&dir)?;
-        if let Some(n) = a.limit {
-            paths.truncate(n);
-        }
-        sets.push((name, paths));
-    }
+    let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
