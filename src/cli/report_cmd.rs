@@ -15,6 +15,9 @@ pub struct Args {
     /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
     #[arg(long, default_value = "edsr_x2")]
     model: String,
+    /// `body` or `all` (see `sqsim run --help`).
+    #[arg(long, default_value = "body")]
+    quantize: String,
     /// Bit-widths (W = A), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "8,6,4,3")]
     bits: Vec<u32>,
@@ -63,7 +66,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         datasets.push((name, paths));
     }
-    let model = load_model(&a.model, None)?;
+    let mut model = load_model(&a.model, None)?;
+    super::common::apply_quantize(&mut model, &a.quantize)?;
     let compare = match &a.compare {
         Some(p) => {
             let c = sqsim::compare::CompareSummary::load(p)?;
