@@ -74,12 +74,25 @@ pub(crate) enum GranArg {
 }
 
 #[derive(Serialize, Clone, Copy)]
-struct HwScores {
-    psnr: f64,
-    ssim: f64,
-    /// Max |hardware − DFSQ float| over output pixels (0..255, before rounding).
-    max_abs_err_vs_float: f64,
-    overflows: u64,
+pub(crate) struct HwScores {
+    pub(crate) psnr: f64,
+    pub(crate) ssim: f64,
+    /// Max |hardware − the float reference| over output pixels (0..255, before rounding).
+    pub(crate) max_abs_err_vs_float: f64,
+    pub(crate) overflows: u64,
+}
+
+impl HwScores {
+    /// Means of PSNR and SSIM, the largest error, the summed overflows.
+    pub(crate) fn mean(hs: &[HwScores]) -> HwScores {
+        let n = hs.len().max(1) as f64;
+        HwScores {
+            psnr: hs.iter().map(|h| h.psnr).sum::<f64>() / n,
+            ssim: hs.iter().map(|h| h.ssim).sum::<f64>() / n,
+            max_abs_err_vs_float: hs.iter().map(|h| h.max_abs_err_vs_float).fold(0.0, f64::max),
+            overflows: hs.iter().map(|h| h.overflows).sum(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -243,16 +256,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             pb.inc(1);
         }
         pb.finish_and_clear();
-        let hw_mean = hw.as_ref().map(|_| {
-            let hs: Vec<HwScores> = rows.iter().filter_map(|r| r.hw).collect();
-            let n = hs.len().max(1) as f64;
-            HwScores {
-                psnr: hs.iter().map(|h| h.psnr).sum::<f64>() / n,
-                ssim: hs.iter().map(|h| h.ssim).sum::<f64>() / n,
-                max_abs_err_vs_float: hs.iter().map(|h| h.max_abs_err_vs_float).fold(0.0, f64::max),
-                overflows: hs.iter().map(|h| h.overflows).sum(),
-            }
-        });
+        let hw_mean = hw.as_ref().map(|_| HwScores::mean(&rows.iter().filter_map(|r| r.hw).collect::<Vec<_>>()));
         let cycle = match (&check, &hw_cfg) {
             (Some(c), Some(cfg)) => Some(c.summary(cfg)),
             _ => None,

@@ -14,13 +14,7 @@ use sqsim::image::{make_pair, save_png};
 use sqsim::model::FloatExec;
 use sqsim::uniform::{quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 
-#[derive(Serialize, Clone, Copy)]
-struct Hw {
-    psnr: f64,
-    ssim: f64,
-    max_abs_err_vs_float: f64,
-    overflows: u64,
-}
+use super::run_cmd::HwScores as Hw;
 
 #[derive(Serialize)]
 struct ImageRow {
@@ -120,19 +114,12 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             pb.inc(1);
         }
         pb.finish_and_clear();
-        let hs: Vec<Hw> = rows.iter().filter_map(|r| r.hw).collect();
-        let n = hs.len().max(1) as f64;
         datasets.push(DatasetRow {
             name: name.clone(),
             images: rows.len(),
             fp: Scores::mean(&rows.iter().map(|r| r.fp).collect::<Vec<_>>()),
             float: Scores::mean(&rows.iter().map(|r| r.float).collect::<Vec<_>>()),
-            hw: hw.as_ref().map(|_| Hw {
-                psnr: hs.iter().map(|h| h.psnr).sum::<f64>() / n,
-                ssim: hs.iter().map(|h| h.ssim).sum::<f64>() / n,
-                max_abs_err_vs_float: hs.iter().map(|h| h.max_abs_err_vs_float).fold(0.0, f64::max),
-                overflows: hs.iter().map(|h| h.overflows).sum(),
-            }),
+            hw: hw.as_ref().map(|_| Hw::mean(&rows.iter().filter_map(|r| r.hw).collect::<Vec<_>>())),
             per_image: rows,
             cost: hw.as_ref().map(|_| cost),
             stepped_outputs: check.as_ref().map(|c| c.counts().0),
