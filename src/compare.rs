@@ -16,7 +16,7 @@ use crate::quant::uniform::Range;
 use crate::quant::Granularity;
 use crate::select::PointSet;
 use crate::sq::UniversalSet;
-use crate::uniform::{quantize_uniform_model, uniform_grid, QMethod, UniformFakeQuantExec, WeightScheme};
+use crate::uniform::{grid_points, quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -72,9 +72,10 @@ pub struct Prepared {
     kind: Kind,
 }
 
+/// Each design's executors are prepared once and serve every image.
 enum Kind {
-    Dfsq { u: UniversalSet, fq: FakeQuantExec },
-    Uniform { fq: UniformFakeQuantExec },
+    Dfsq { u: UniversalSet, fq: FakeQuantExec, hw: HwExec<'static> },
+    Uniform { fq: UniformFakeQuantExec, hw: UniformHwExec },
 }
 
 impl Prepared {
@@ -82,20 +83,23 @@ impl Prepared {
         cfg.validate()?;
         let qcfg = QuantConfig { wbits: spec.bits, abits: spec.bits, granularity: Granularity::PerOutputChannel };
         let kind = match (spec.method, calib) {
-            (QMethod::Dfsq(_), CalibInput::Points(p)) => {
-                Kind::Dfsq { u: u.clone(), fq: FakeQuantExec { layers: quantize_model(model, p, &qcfg)? } }
-            }
+            (QMethod::Dfsq(_), CalibInput::Points(p)) => Self::dfsq(model, u.clone(), p, &qcfg, cfg)?,
             (QMethod::DfsqUniform, _) => {
-                let (gu, _) = uniform_grid(spec.bits, 1)?;
-                let pts = model.quant_layers().iter().map(|(c, _)| uniform_grid(spec.bits, c.in_c).map(|g| g.1)).collect::<Result<_>>()?;
-                Kind::Dfsq { u: gu, fq: FakeQuantExec { layers: quantize_model(model, pts, &qcfg)? } }
+                let (gu, pts) = grid_points(model, spec.bits)?;
+                Self::dfsq(model, gu, pts, &qcfg, cfg)?
             }
             (m, CalibInput::Ranges(r)) if m.is_static() => {
-                Kind::Uniform { fq: UniformFakeQuantExec { layers: quantize_uniform_model(model, &r, spec.bits, spec.bits, spec.weights)? } }
+                let layers = quantize_uniform_model(model, &r, spec.bits, spec.bits, spec.weights)?;
+                Kind::Uniform { hw: UniformHwExec::new(&layers, cfg)?, fq: UniformFakeQuantExec { layers } }
             }
             _ => return Err(Error::arg("design", format!("{}: calibration of the wrong kind", spec.name))),
         };
         Ok(Prepared { spec, cfg: cfg.clone(), kind })
+    }
+
+    fn dfsq(model: &Model, u: UniversalSet, points: Vec<Vec<PointSet>>, qcfg: &QuantConfig, cfg: &HwConfig) -> Result<Kind> {
+        let fq = FakeQuantExec { layers: quantize_model(model, points, qcfg)? };
+        Ok(Kind::Dfsq { hw: HwExec::new(&fq.layers, &u, cfg, None)?, u, fq })
     }
 
     /// Float reference, bit-accurate hardware scores and the cost of one image.
@@ -106,18 +110,18 @@ impl Prepared {
             score(&sr, &pair.hr, model.scale)
         };
         let (float, hw, overflows, cost) = match &self.kind {
-            Kind::Dfsq { u, fq } => {
-                let hx = HwExec::new(&fq.layers, u, &self.cfg, None)?;
-                let hw = run(&hx)?;
+            Kind::Dfsq { u, fq, hw } => {
+                let before = hw.total_overflow().total();
+                let s = run(hw)?;
                 let b = self.spec.bits;
                 let shapes = network_shapes(model, b, b, &u.words, &self.cfg, h, w)?;
-                (run(fq)?, hw, hx.total_overflow().total(), network_cost(&shapes, &u.words, &self.cfg, table)?)
+                (run(fq)?, s, hw.total_overflow().total() - before, network_cost(&shapes, &u.words, &self.cfg, table)?)
             }
-            Kind::Uniform { fq } => {
-                let hx = UniformHwExec::new(&fq.layers, &self.cfg)?;
-                let hw = run(&hx)?;
-                let shapes = uniform_network_shapes(model, &hx.layers, self.spec.bits, &self.cfg, h, w)?;
-                (run(fq)?, hw, hx.total_overflow().total(), uniform_network_cost(&shapes, self.spec.bits, &self.cfg, table)?)
+            Kind::Uniform { fq, hw } => {
+                let before = hw.total_overflow().total();
+                let s = run(hw)?;
+                let shapes = uniform_network_shapes(model, &hw.layers, self.spec.bits, &self.cfg, h, w)?;
+                (run(fq)?, s, hw.total_overflow().total() - before, uniform_network_cost(&shapes, self.spec.bits, &self.cfg, table)?)
             }
         };
         Ok(ImageEval { float, hw, overflows, energy_pj: cost.energy_pj, cycles: cost.total.cycles, area_um2: cost.area_um2.total })
@@ -196,7 +200,7 @@ impl DesignRow {
         let options = serde_json::json!({
             "weights": match s.weights { WeightScheme::Asymmetric => "asymmetric", WeightScheme::Symmetric => "symmetric" },
             "selection": match s.method { QMethod::Dfsq(m) => Some(m.name()), _ => None },
-            "percentile": match s.method { QMethod::Percentile(x) => Some(x), _ => None },
+            "percentile": s.method.percentile(),
             "hw_config": p.cfg.name,
         });
         DesignRow {

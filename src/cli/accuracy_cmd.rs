@@ -6,7 +6,7 @@ use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::{list_images, make_pair, resolve_dataset};
 use sqsim::model::{ConvExec, FloatExec};
-use sqsim::uniform::{quantize_uniform_model, uniform_grid, QMethod, UniformFakeQuantExec, WeightScheme};
+use sqsim::uniform::{grid_points, quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 use sqsim::paper::{paper_drop_db, paper_minmax_drop_db};
 use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
@@ -131,8 +131,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? })
                 }
                 QMethod::DfsqUniform => {
-                    let pts = model.quant_layers().iter().map(|(c, _)| uniform_grid(b, c.in_c).map(|g| g.1)).collect::<Result<_, _>>()?;
-                    Box::new(FakeQuantExec { layers: quantize_model(&model, pts, &q)? })
+                    Box::new(FakeQuantExec { layers: quantize_model(&model, grid_points(&model, b)?.1, &q)? })
                 }
                 m => {
                     let r = resolve_ranges(&model, false, None, &m, a.quiet)?;

@@ -64,13 +64,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if many && !(template.contains("{bits}") || a.bits.len() == 1) {
         bail!("--out needs {{bits}} in its name when several bit-widths are given");
     }
-    if many && !(template.contains("{method}") || methods.len() == 1) {
-        bail!("--out needs {{method}} in its name when several methods are given");
-    }
-    if ranged.len() > 1 && !template.contains("{method}") {
-        bail!("--out needs {{method}} in its name when several methods are given");
-    }
-    if !ranged.is_empty() && !methods.is_empty() && !template.contains("{method}") {
+    // one file per selection method and one per range method
+    if methods.len() + ranged.len() > 1 && !template.contains("{method}") {
         bail!("--out needs {{method}} in its name when several methods are given");
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
@@ -78,12 +73,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     super::common::apply_quantize(&mut model, &a.quantize)?;
     let imgs = calib_images(&model, &a.images, a.max_images)?;
     if !ranged.is_empty() {
-        let pb = progress(2 * imgs.len(), "ranges", a.quiet);
-        let st = sqsim::uniform::collect_ranges(&model, &imgs, &|i| pb.set_position(i as u64))?;
-        pb.finish_and_clear();
+        let st = super::common::measure_ranges(&model, &imgs, a.quiet)?;
         for m in &ranged {
-            let pct = if let QMethod::Percentile(p) = m { Some(*p) } else { None };
-            let c = st.calibration(&model.name, pct);
+            let c = st.calibration(&model.name, m.percentile());
             let out = PathBuf::from(template.replace("{method}", &m.label()).replace("{bits}", "all"));
             c.save(&out)?;
             if !a.quiet {

@@ -155,7 +155,7 @@ pub fn shipped_ranges_path(model: &str, method: &QMethod) -> PathBuf {
 /// model and method), else the shipped file, else measured on calib32 (two
 /// full-precision passes; says so).
 pub fn resolve_ranges(model: &Model, user_weights: bool, calib: Option<&Path>, method: &QMethod, quiet: bool) -> anyhow::Result<Vec<Range>> {
-    let pct = if let QMethod::Percentile(p) = method { Some(*p) } else { None };
+    let pct = method.percentile();
     let fam = method.family();
     if let Some(p) = calib {
         return Ok(RangeCalibration::load(p)?.ranges(model, fam, pct).with_context(|| format!("--calib {}", p.display()))?);
@@ -167,11 +167,16 @@ pub fn resolve_ranges(model: &Model, user_weights: bool, calib: Option<&Path>, m
     if !quiet {
         eprintln!("note: no {} ranges for {}; measuring them on calib32", method.label(), model.name);
     }
-    let imgs = calib_images(model, "calib32", None)?;
-    let pb = progress(2 * imgs.len(), "ranges", quiet);
-    let st = sqsim::uniform::collect_ranges(model, &imgs, &|i| pb.set_position(i as u64))?;
-    pb.finish_and_clear();
+    let st = measure_ranges(model, &calib_images(model, "calib32", None)?, quiet)?;
     Ok(st.calibration(&model.name, pct).ranges(model, fam, pct)?)
+}
+
+/// The two full-precision passes of a range calibration, with a progress bar.
+pub fn measure_ranges(model: &Model, imgs: &[(String, sqsim::Feature)], quiet: bool) -> anyhow::Result<sqsim::uniform::RangeStats> {
+    let pb = progress(2 * imgs.len(), "ranges", quiet);
+    let st = sqsim::uniform::collect_ranges(model, imgs, &|i| pb.set_position(i as u64))?;
+    pb.finish_and_clear();
+    Ok(st)
 }
 
 /// `--dataset D... [--limit N]`: each dataset's name and image paths,

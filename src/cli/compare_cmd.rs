@@ -220,20 +220,17 @@ fn merge(a: &Args) -> anyhow::Result<()> {
     for o in a.out.iter().chain(&a.figure) {
         super::common::check_writable(o)?;
     }
-    let mut parts: Vec<Report> = Vec::new();
+    // each shard with its shard information taken out
+    let mut parts: Vec<(Report, ShardInfo)> = Vec::new();
     for p in &a.merge {
         let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-        let r: Report = serde_json::from_slice(&b).map_err(|e| anyhow::anyhow!("{}: not a `sqsim compare --shard` JSON: {e}", p.display()))?;
-        if r.shard.is_none() {
-            bail!("{}: not a shard (written without --shard)", p.display());
-        }
-        parts.push(r);
+        let mut r: Report = serde_json::from_slice(&b).map_err(|e| anyhow::anyhow!("{}: not a `sqsim compare --shard` JSON: {e}", p.display()))?;
+        let Some(s) = r.shard.take() else { bail!("{}: not a shard (written without --shard)", p.display()) };
+        parts.push((r, s));
     }
-    let first = &parts[0];
-    let count = first.shard.as_ref().map_or(0, |s| s.count);
+    let (first, count) = (&parts[0].0, parts[0].1.count);
     let mut seen = vec![false; count];
-    for (p, r) in a.merge.iter().zip(&parts) {
-        let s = r.shard.as_ref().expect("checked above");
+    for (p, (r, s)) in a.merge.iter().zip(&parts) {
         let same = r.model == first.model
             && r.hw_config == first.hw_config
             && r.datasets == first.datasets
@@ -255,10 +252,8 @@ fn merge(a: &Args) -> anyhow::Result<()> {
     if let Some(i) = seen.iter().position(|s| !s) {
         bail!("shard {i}/{count} is missing");
     }
-    let mut rows: Vec<(usize, DesignRow)> = parts
-        .iter()
-        .flat_map(|r| r.shard.as_ref().map(|s| s.design_indices.clone()).unwrap_or_default().into_iter().zip(r.designs.iter().cloned()))
-        .collect();
+    let mut rows: Vec<(usize, DesignRow)> =
+        parts.iter().flat_map(|(r, s)| s.design_indices.iter().copied().zip(r.designs.iter().cloned())).collect();
     rows.sort_by_key(|(i, _)| *i);
     let mut designs: Vec<DesignRow> = rows.into_iter().map(|(_, d)| d).collect();
     mark_pareto(&mut designs);

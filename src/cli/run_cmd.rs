@@ -11,9 +11,9 @@ use sqsim::hw::{HwExec, LayerReport};
 use sqsim::cycle::exec::{CycleCheckExec, RunCost};
 use sqsim::model::FloatExec;
 use sqsim::quant::Granularity;
-use sqsim::select::{Method, MAX_BITS, MIN_BITS};
+use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
-use sqsim::uniform::{uniform_grid, QMethod};
+use sqsim::uniform::{grid_points, QMethod};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -177,29 +177,29 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if qm.is_static() {
         return super::run_uniform::run(a, qm, wbits, abits);
     }
-    let (method, u) = match qm {
-        QMethod::Dfsq(m) => (m, UniversalSet::new(word_sets(&a.word_sets)?)?),
-        _ => {
-            if wbits != abits || a.word_sets != "dfsq" {
-                bail!("--method dfsq-uniform: W = A bits and the binary grid of its own (no --word-sets)");
-            }
-            (Method::KMeans, uniform_grid(abits, 1)?.0)
+    if qm == QMethod::DfsqUniform {
+        if wbits != abits || a.word_sets != "dfsq" {
+            bail!("--method dfsq-uniform: W = A bits and the binary grid of its own (no --word-sets)");
         }
-    };
+        if a.calib.is_some() {
+            bail!("--method dfsq-uniform takes no --calib: its point set is the whole uniform grid");
+        }
+    }
+    let words = word_sets(&a.word_sets)?;
     // resolve every dataset before the long work starts
     let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
     let model = a.net.load()?;
-    let points = if qm == QMethod::DfsqUniform {
-        if a.calib.is_some() {
-            bail!("--method dfsq-uniform takes no --calib: its point set is the whole uniform grid");
+    let (u, points) = match qm {
+        QMethod::Dfsq(method) => {
+            let u = UniversalSet::new(words)?;
+            let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
+            let points = calib.point_sets(&model, &u)?;
+            (u, points)
         }
-        model.quant_layers().iter().map(|(c, _)| uniform_grid(abits, c.in_c).map(|g| g.1)).collect::<Result<_, _>>()?
-    } else {
-        let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
-        calib.point_sets(&model, &u)?
+        _ => grid_points(&model, abits)?,
     };
     let granularity = match a.granularity {
         GranArg::PerOutputChannel => Granularity::PerOutputChannel,

@@ -87,7 +87,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             let pair = make_pair(p, model.scale)?;
             let (_, sr_fp) = super_resolve(&model, &pair.lr, &FloatExec)?;
             let (y_q, sr_q) = super_resolve(&model, &pair.lr, &fq)?;
-            let mut hw_row = None;
+            let (mut hw_row, mut sr_hw_img) = (None, None);
             if let (Some(h), Some(c), Some(chk)) = (&hw, &cfg, &check) {
                 let before = h.total_overflow().total();
                 let (y_h, sr_h) = super_resolve(&model, &pair.lr, chk)?;
@@ -98,17 +98,16 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
                 cost.cycles += nc.total.cycles;
                 cost.energy_pj += nc.energy_pj.total;
                 cost.area_um2 = nc.area_um2.total;
-                if let Some(dir) = &a.save_images {
-                    let d = dir.join(name);
-                    std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-                    save_png(&d.join(format!("{}_{}_hw.png", pair.name, qm.label())), &sr_h)?;
-                }
+                sr_hw_img = Some(sr_h);
             }
             if let Some(dir) = &a.save_images {
                 let d = dir.join(name);
                 std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
                 save_png(&d.join(format!("{}_fp.png", pair.name)), &sr_fp)?;
                 save_png(&d.join(format!("{}_{}_float.png", pair.name, qm.label())), &sr_q)?;
+                if let Some(img) = &sr_hw_img {
+                    save_png(&d.join(format!("{}_{}_hw.png", pair.name, qm.label())), img)?;
+                }
             }
             rows.push(ImageRow { name: pair.name.clone(), fp: score(&sr_fp, &pair.hr, model.scale)?, float: score(&sr_q, &pair.hr, model.scale)?, hw: hw_row });
             pb.inc(1);

@@ -238,6 +238,20 @@ pub fn summarize(cfg: &HwConfig, widths: Widths, design: Design, layers: Vec<Lay
     }
 }
 
+/// (stepped outputs, those that differ from the functional output `y`,
+/// which holds activations of `frac_bits` fractional bits as f32).
+fn count_mismatches(stepped: &[Option<i64>], y: &[f32], frac_bits: u32) -> (u64, u64) {
+    let scale = (1u64 << frac_bits) as f64;
+    let (mut n, mut bad) = (0u64, 0u64);
+    for (v, &f) in stepped.iter().zip(y) {
+        if let Some(v) = v {
+            n += 1;
+            bad += u64::from((f as f64 * scale).round() as i64 != *v);
+        }
+    }
+    (n, bad)
+}
+
 /// Per-layer totals of a [`CycleCheckExec`].
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CheckReport {
@@ -278,19 +292,13 @@ impl ConvExec for CycleCheckExec<'_> {
         let shape = LayerShape::of(l, &self.words, self.abits, x.h, x.w);
         let plan = Plan::new(&shape, &l.cfg)?;
         let counters = timing(&plan, &RunScope::whole_layer())?;
-        let (mut n, mut bad) = (0u64, 0u64);
-        if self.steps > 0 {
-            let mut ovf = 0;
-            let xf = self.hw.to_fixed(x, &mut ovf);
+        let (n, bad) = if self.steps > 0 {
+            let xf = self.hw.to_fixed(x, &mut 0);
             let run = step_layer(l, &plan, &xf, x.h, x.w, site.post_relu, &RunScope::first_tiles(self.steps), 0)?;
-            let scale = (1u64 << l.cfg.datapath.act_frac_bits) as f64;
-            for (v, &f) in run.out.iter().zip(&y.data) {
-                if let Some(v) = v {
-                    n += 1;
-                    bad += u64::from((f as f64 * scale).round() as i64 != *v);
-                }
-            }
-        }
+            count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits)
+        } else {
+            (0, 0)
+        };
         let mut r = self.report.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
         r.stepped_outputs += n;
         r.mismatches += bad;
@@ -375,18 +383,9 @@ impl ConvExec for UniformCycleCheckExec<'_> {
         }
         let l = &self.hw.layers[site.index];
         let plan = Plan::new(&LayerShape::of_uniform(l, x.h, x.w), &l.cfg)?;
-        let dp = &l.cfg.datapath;
-        let mut ovf = 0;
-        let xf = crate::hw::fixed::to_fixed_all(&x.data, dp.act_frac_bits, &crate::hw::Reg::new(dp.act_bits, dp.overflow), &mut ovf);
+        let xf = l.to_fixed(&x.data, &mut 0);
         let run = super::step_uniform_layer(l, &plan, &xf, x.h, x.w, &RunScope::first_tiles(self.steps), 0)?;
-        let scale = (1u64 << dp.act_frac_bits) as f64;
-        let (mut n, mut bad) = (0u64, 0u64);
-        for (v, &f) in run.out.iter().zip(&y.data) {
-            if let Some(v) = v {
-                n += 1;
-                bad += u64::from((f as f64 * scale).round() as i64 != *v);
-            }
-        }
+        let (n, bad) = count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits);
         let mut c = self.counts.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
         c.0 += n;
         c.1 += bad;

@@ -348,6 +348,12 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Whether the layer's input first goes through the stats unit (DFSQ);
+    /// the uniform array has no stats job.
+    pub fn has_stats_job(&self) -> bool {
+        self.jobs.first().is_some_and(|j| j.kind == JobKind::Stats)
+    }
+
     /// Cycles one DRAM transfer of `bits` occupies its channel.
     pub fn dram_cycles(&self, bits: u64) -> u64 {
         ceil_div(bits * 1000, 8 * self.dram_milli_bytes).max(1)

@@ -61,8 +61,6 @@ pub(crate) struct Shared<'a> {
     /// Per tile: jobs it needs before its first pass.
     pub tile_jobs: Vec<Vec<usize>>,
     pub stats_done: Option<u64>,
-    /// The plan has a stats job (DFSQ); the uniform array has none.
-    pub needs_stats: bool,
     /// Per group: cycle its weights landed in the weight buffer; and which
     /// group each weight-buffer half holds (`usize::MAX` = all, resident).
     pub wready: Vec<Option<u64>>,
@@ -79,7 +77,7 @@ impl Shared<'_> {
         if !self.mem {
             return None;
         }
-        if self.needs_stats && self.stats_done.is_none_or(|d| d >= t) {
+        if self.ctx.plan.has_stats_job() && self.stats_done.is_none_or(|d| d >= t) {
             return Some(Cause::Stats);
         }
         if first_pass_of_tile && self.tile_jobs[tile].iter().any(|&j| self.job_done[j].is_none_or(|d| d >= t)) {
@@ -163,7 +161,6 @@ fn run(ctx: Ctx, scope: &RunScope, trace_cycles: usize) -> Result<StepRun> {
         return Err(Error::arg("cycle scope", "the memory system can only be modeled over the whole layer"));
     }
     let passes: Vec<(usize, usize)> = tiles.iter().flat_map(|&t| (0..in_c).map(move |c| (t, c))).collect();
-    let needs_stats = plan.jobs.iter().any(|j| j.kind == JobKind::Stats);
     let slots = plan.tiles.iter().map(|t| t.npix).max().unwrap_or(1).max(plan.rows);
     let mut tile_jobs = vec![Vec::new(); plan.tiles.len()];
     for (i, j) in plan.jobs.iter().enumerate() {
@@ -190,7 +187,6 @@ fn run(ctx: Ctx, scope: &RunScope, trace_cycles: usize) -> Result<StepRun> {
         job_done: vec![None; plan.jobs.len()],
         tile_jobs,
         stats_done: None,
-        needs_stats,
         wready: vec![None; plan.groups],
         wbuf_half: [None, None],
         tile_last_issue: vec![None; plan.tiles.len()],
@@ -309,11 +305,7 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
         }
         JobKind::Acts { block, seq } => {
             let n = sh.act[seq % 2].fill(&sh.ctx, seq, block);
-            sh.c.act_buf_write_bits += n * s.code_bits as u64;
-            sh.c.quantized_acts += n;
-            if s.arith == super::plan::Arith::Dfsq {
-                sh.c.comparisons += n * (s.levels - 1) as u64;
-            }
+            super::timing::account_acts(s, n, &mut sh.c);
         }
     }
 }

@@ -57,14 +57,17 @@ pub(crate) fn account_job(plan: &Plan, j: &Job, c: &mut Counters) {
             c.mu_table_mults += (s.out_c * n_masks(s.h, s.k) * n_masks(s.w, s.k) * s.in_c) as u64;
         }
         JobKind::Weights { .. } => c.weight_buf_write_bits += j.bits,
-        JobKind::Acts { block, .. } => {
-            let n = (s.in_c * plan.blocks[block].halo_len(s.k, s.h, s.w)) as u64;
-            c.act_buf_write_bits += n * s.code_bits as u64;
-            c.quantized_acts += n;
-            if s.arith == Arith::Dfsq {
-                c.comparisons += n * (s.levels - 1) as u64;
-            }
-        }
+        JobKind::Acts { block, .. } => account_acts(s, (s.in_c * plan.blocks[block].halo_len(s.k, s.h, s.w)) as u64, c),
+    }
+}
+
+/// `n` activations quantized into the act buffer (both modes count one way):
+/// the codes written, and for DFSQ levels − 1 comparisons each.
+pub(crate) fn account_acts(s: &super::plan::LayerShape, n: u64, c: &mut Counters) {
+    c.act_buf_write_bits += n * s.code_bits as u64;
+    c.quantized_acts += n;
+    if s.arith == Arith::Dfsq {
+        c.comparisons += n * (s.levels - 1) as u64;
     }
 }
 
@@ -123,7 +126,7 @@ pub fn timing(plan: &Plan, scope: &RunScope) -> Result<Counters> {
         let n = t.npix as u64;
         let rel = |x: usize| tile_last_issue[x] + 1;
         let ready = rc.serve_for(plan, ti, &rel, &mut c);
-        if mem && ti == tiles[0] && plan.jobs.first().is_some_and(|j| j.kind == JobKind::Stats) {
+        if mem && ti == tiles[0] && plan.has_stats_job() {
             stats_end = rc.done.first().map_or(0, |d| d.1 + 1);
         }
         // weights of this tile's group visible in the weight buffer

@@ -68,9 +68,7 @@ fn mask_ids(n: usize, k: usize) -> (Vec<usize>, Vec<u64>) {
 
 fn check_shape(name: &str, dims: (usize, usize, usize), plan: &Plan, x: &[i64], h: usize, w: usize) -> Result<()> {
     let (in_c, out_c, k) = dims;
-    if x.len() != in_c * h * w || h == 0 || w == 0 {
-        return Err(Error::shape(format!("{name} input"), format!("{in_c}x{h}x{w}"), x.len()));
-    }
+    crate::hw::layer::check_conv_input(name, in_c, x, h, w)?;
     if (plan.shape.in_c, plan.shape.out_c, plan.shape.k, plan.shape.h, plan.shape.w) != (in_c, out_c, k, h, w) {
         return Err(Error::shape(format!("{name} cycle plan"), format!("{in_c}→{out_c} k{k} {h}x{w}"), format!("{:?}", plan.shape)));
     }

@@ -65,6 +65,15 @@ pub fn delta_fixed(delta: f64, bits: u32) -> (i64, i32) {
     (mult, shift)
 }
 
+/// A layer input must be `in_c`×`h`×`w` activations with h, w ≥ 1 (every
+/// datapath and the stepped model check it the same way).
+pub fn check_conv_input(name: &str, in_c: usize, x: &[i64], h: usize, w: usize) -> Result<()> {
+    if x.len() != in_c * h * w || h == 0 || w == 0 {
+        return Err(Error::shape(format!("{name} input"), format!("{in_c}x{h}x{w}"), x.len()));
+    }
+    Ok(())
+}
+
 /// The integer weights w = q + zp, [o][c][k·k], and the signed width they
 /// need, checked against `datapath.weight_bits` when the config fixes it
 /// (shared by the DFSQ and the uniform-integer datapaths).
@@ -188,10 +197,7 @@ impl HwLayer {
     }
 
     fn check_input(&self, x: &[i64], h: usize, w: usize) -> Result<()> {
-        if x.len() != self.in_c * h * w || h == 0 || w == 0 {
-            return Err(Error::shape(format!("{} input", self.name), format!("{}x{h}x{w}", self.in_c), x.len()));
-        }
-        Ok(())
+        check_conv_input(&self.name, self.in_c, x, h, w)
     }
 
     /// The naive reference: literal nested loops over (o, y, x, c, ky, kx),

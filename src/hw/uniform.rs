@@ -11,7 +11,7 @@
 //! de-normalization, no stats pass.
 use super::fixed::{round_shift, to_fixed_all, OverflowCounts, Reg};
 use super::gemm::band_gemm;
-use super::layer::{delta_fixed, register_weights};
+use super::layer::{check_conv_input, delta_fixed, register_weights};
 use crate::config::HwConfig;
 use crate::float::conv::band_pixels;
 use crate::model::{ConvExec, Conv2d, QuantSite};
@@ -84,6 +84,12 @@ impl UniformHwLayer {
         self.w[(o * self.in_c + c) * self.k * self.k + tap]
     }
 
+    /// Host → datapath conversion of one conv input (as `HwExec::to_fixed`).
+    pub fn to_fixed(&self, x: &[f32], count: &mut u64) -> Vec<i64> {
+        let dp = &self.cfg.datapath;
+        to_fixed_all(x, dp.act_frac_bits, &Reg::new(dp.act_bits, dp.overflow), count)
+    }
+
     /// Input quantizer: activation (units 2^-a) → code q in [0, 2^b − 1].
     /// Clamping is the quantizer's range, not an overflow.
     #[inline]
@@ -111,10 +117,7 @@ impl UniformHwLayer {
     }
 
     fn check_input(&self, x: &[i64], h: usize, w: usize) -> Result<()> {
-        if x.len() != self.in_c * h * w || h == 0 || w == 0 {
-            return Err(Error::shape(format!("{} input", self.name), format!("{}x{h}x{w}", self.in_c), x.len()));
-        }
-        Ok(())
+        check_conv_input(&self.name, self.in_c, x, h, w)
     }
 
     /// The naive reference: nested loops over (o, y, x, c, ky, kx), every
@@ -230,11 +233,10 @@ impl ConvExec for UniformHwExec {
         let l = self.layers.get(site.index).ok_or_else(|| {
             Error::arg("quantized layer", format!("{} has index {} beyond {}", conv.name, site.index, self.layers.len()))
         })?;
-        let dp = &l.cfg.datapath;
         let mut act_in = 0u64;
-        let xf = to_fixed_all(&x.data, dp.act_frac_bits, &Reg::new(dp.act_bits, dp.overflow), &mut act_in);
+        let xf = l.to_fixed(&x.data, &mut act_in);
         let (out, ovf) = if self.naive { l.run_reference(&xf, x.h, x.w)? } else { l.run_fast(&xf, x.h, x.w)? };
-        let scale = 1.0 / (1u64 << dp.act_frac_bits) as f64;
+        let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
         let y = Feature::from_vec(l.out_c, x.h, x.w, out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
         let mut t = self.overflow.lock().map_err(|_| Error::arg("uniform hw", "poisoned lock"))?;
         t.act_in += act_in;

@@ -11,6 +11,8 @@ pub mod exec;
 pub use calib::{collect_ranges, RangeCalibration, RangeStats};
 pub use exec::{quantize_uniform_model, UniformFakeQuantExec, UniformLayer, WeightScheme};
 
+use crate::model::Model;
+
 use crate::select::{Method, PointSet};
 use crate::sq::{UniversalSet, WordSets};
 use crate::{Error, Result};
@@ -71,6 +73,15 @@ impl QMethod {
         }
     }
 
+    /// The clipping percentile of `percentile`, else None.
+    pub fn percentile(&self) -> Option<f64> {
+        if let QMethod::Percentile(p) = self {
+            Some(*p)
+        } else {
+            None
+        }
+    }
+
     /// Static per-tensor ranges (the integer datapath) rather than DFSQ's
     /// per-image normalization.
     pub fn is_static(&self) -> bool {
@@ -78,10 +89,12 @@ impl QMethod {
     }
 }
 
-/// `dfsq-uniform` at `bits`: its universal set (the grid) and, for each of
-/// `channels` input channels, the whole grid as the point set.
-pub fn uniform_grid(bits: u32, channels: usize) -> Result<(UniversalSet, Vec<PointSet>)> {
+/// `dfsq-uniform` at `bits` on `model`: its universal set (the grid) and,
+/// for every input channel of every quantized layer, the whole grid as the
+/// point set.
+pub fn grid_points(model: &Model, bits: u32) -> Result<(UniversalSet, Vec<Vec<PointSet>>)> {
     let u = UniversalSet::new(WordSets::binary(bits)?)?;
     let p = PointSet::from_values(&u.values(), &u)?;
-    Ok((u, vec![p; channels]))
+    let points = model.quant_layers().iter().map(|(c, _)| vec![p.clone(); c.in_c]).collect();
+    Ok((u, points))
 }
