@@ -4,7 +4,7 @@
 //! and a weight scheme on one hardware preset; it is evaluated bit-accurately
 //! image by image (hardware PSNR/SSIM beside its own float reference) and
 //! costed by the cycle model at each image's size.
-use crate::config::HwConfig;
+use crate::config::{HwConfig, LeverConfig};
 use crate::cycle::cost::{CostTable, Energy};
 use crate::cycle::exec::{network_cost, network_shapes, uniform_network_cost, uniform_network_shapes};
 use crate::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
@@ -20,23 +20,75 @@ use crate::uniform::{grid_points, quantize_uniform_model, QMethod, UniformFakeQu
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// One design of the comparison.
+/// One design of the comparison: the numbers (method, bits, weights, λ)
+/// and the DFSQ architecture levers it is built with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DesignSpec {
     pub name: String,
     pub method: QMethod,
     pub bits: u32,
     pub weights: WeightScheme,
+    /// optimal-energy's λ (0 otherwise).
+    pub lambda: f64,
+    pub levers: LeverConfig,
 }
 
 impl DesignSpec {
     pub fn new(method: QMethod, bits: u32, weights: WeightScheme) -> Self {
-        let name = match (method, weights) {
-            (QMethod::MinMax, WeightScheme::Symmetric) if bits == 8 => "w8a8-int".to_string(),
-            (m, WeightScheme::Symmetric) => format!("{}-sym-w{bits}a{bits}", m.label()),
-            (m, _) => format!("{}-w{bits}a{bits}", m.label()),
+        let mut d = DesignSpec { name: String::new(), method, bits, weights, lambda: 0.0, levers: LeverConfig::default() };
+        d.name = d.make_name();
+        d
+    }
+
+    pub fn with_lambda(mut self, lambda: f64) -> Self {
+        self.lambda = lambda;
+        self.name = self.make_name();
+        self
+    }
+
+    /// The same design built with `levers` (DFSQ only; checked by `Prepared`).
+    pub fn with_levers(mut self, levers: LeverConfig) -> Self {
+        self.levers = levers;
+        self.name = self.make_name();
+        self
+    }
+
+    fn make_name(&self) -> String {
+        let (m, b) = (self.method, self.bits);
+        let mut name = match (m, self.weights) {
+            (QMethod::MinMax, WeightScheme::Symmetric) if b == 8 => "w8a8-int".to_string(),
+            (m, WeightScheme::Symmetric) => format!("{}-sym-w{b}a{b}", m.label()),
+            (QMethod::Dfsq(sel), _) => format!("dfsq-{}-w{b}a{b}", sel.label(self.lambda)),
+            (m, _) => format!("{}-w{b}a{b}", m.label()),
         };
-        DesignSpec { name, method, bits, weights }
+        for t in self.levers.tags() {
+            name.push('+');
+            name.push_str(t);
+        }
+        name
+    }
+
+    /// Whether two designs compute the same numbers (they differ at most in
+    /// architecture levers, which change cost, not results).
+    pub fn same_numbers(&self, o: &DesignSpec) -> bool {
+        self.method == o.method && self.bits == o.bits && self.weights == o.weights && self.lambda == o.lambda
+    }
+
+    /// The hardware config this design runs on: `base` with its levers.
+    pub fn hw_config(&self, base: &HwConfig) -> Result<HwConfig> {
+        if !self.levers.is_default() && !matches!(self.method, QMethod::Dfsq(_) | QMethod::DfsqUniform) {
+            return Err(Error::config(
+                "levers",
+                format!("{}: {} are DFSQ architecture options; the uniform-integer array has none", self.name, self.levers.tags().join(", ")),
+            ));
+        }
+        let mut c = base.clone();
+        c.levers = self.levers.clone();
+        if !self.levers.is_default() {
+            c.name = format!("{}+{}", base.name, self.levers.tags().join("+"));
+        }
+        c.validate()?;
+        Ok(c)
     }
 }
 
@@ -65,10 +117,13 @@ pub enum CalibInput {
     None,
 }
 
-/// A design ready to run: its float reference and bit-accurate executors.
+/// A design ready to run: its float reference and bit-accurate executors,
+/// and every lever variant costed from the same run.
 pub struct Prepared {
     pub spec: DesignSpec,
     pub cfg: HwConfig,
+    /// (design, its hardware config): the first is `spec`.
+    pub variants: Vec<(DesignSpec, HwConfig)>,
     kind: Kind,
 }
 
@@ -79,22 +134,33 @@ enum Kind {
 }
 
 impl Prepared {
-    pub fn new(model: &Model, spec: DesignSpec, calib: CalibInput, u: &UniversalSet, cfg: &HwConfig) -> Result<Self> {
-        cfg.validate()?;
+    pub fn new(model: &Model, spec: DesignSpec, calib: CalibInput, u: &UniversalSet, base: &HwConfig) -> Result<Self> {
+        let cfg = spec.hw_config(base)?;
         let qcfg = QuantConfig { wbits: spec.bits, abits: spec.bits, granularity: Granularity::PerOutputChannel };
         let kind = match (spec.method, calib) {
-            (QMethod::Dfsq(_), CalibInput::Points(p)) => Self::dfsq(model, u.clone(), p, &qcfg, cfg)?,
+            (QMethod::Dfsq(_), CalibInput::Points(p)) => Self::dfsq(model, u.clone(), p, &qcfg, &cfg)?,
             (QMethod::DfsqUniform, _) => {
                 let (gu, pts) = grid_points(model, spec.bits)?;
-                Self::dfsq(model, gu, pts, &qcfg, cfg)?
+                Self::dfsq(model, gu, pts, &qcfg, &cfg)?
             }
             (m, CalibInput::Ranges(r)) if m.is_static() => {
                 let layers = quantize_uniform_model(model, &r, spec.bits, spec.bits, spec.weights)?;
-                Kind::Uniform { hw: UniformHwExec::new(&layers, cfg)?, fq: UniformFakeQuantExec { layers } }
+                Kind::Uniform { hw: UniformHwExec::new(&layers, &cfg)?, fq: UniformFakeQuantExec { layers } }
             }
             _ => return Err(Error::arg("design", format!("{}: calibration of the wrong kind", spec.name))),
         };
-        Ok(Prepared { spec, cfg: cfg.clone(), kind })
+        Ok(Prepared { variants: vec![(spec.clone(), cfg.clone())], spec, cfg, kind })
+    }
+
+    /// Adds a design that computes the same numbers with other levers: it
+    /// is costed from this design's runs.
+    pub fn add_variant(&mut self, spec: DesignSpec, base: &HwConfig) -> Result<()> {
+        if !spec.same_numbers(&self.spec) {
+            return Err(Error::arg("design", format!("{} does not compute the numbers of {}", spec.name, self.spec.name)));
+        }
+        let cfg = spec.hw_config(base)?;
+        self.variants.push((spec, cfg));
+        Ok(())
     }
 
     fn dfsq(model: &Model, u: UniversalSet, points: Vec<Vec<PointSet>>, qcfg: &QuantConfig, cfg: &HwConfig) -> Result<Kind> {
@@ -102,29 +168,44 @@ impl Prepared {
         Ok(Kind::Dfsq { hw: HwExec::new(&fq.layers, &u, cfg, None)?, u, fq })
     }
 
-    /// Float reference, bit-accurate hardware scores and the cost of one image.
-    pub fn eval(&self, model: &Model, pair: &SrPair, table: &CostTable) -> Result<ImageEval> {
+    /// Float reference, bit-accurate hardware scores and the cost of one
+    /// image, per variant (one hardware run serves them all).
+    pub fn eval(&self, model: &Model, pair: &SrPair, table: &CostTable) -> Result<Vec<ImageEval>> {
         let (h, w) = (pair.lr.height, pair.lr.width);
         let run = |exec: &dyn ConvExec| -> Result<Scores> {
             let (_, sr) = super_resolve(model, &pair.lr, exec)?;
             score(&sr, &pair.hr, model.scale)
         };
-        let (float, hw, overflows, cost) = match &self.kind {
+        let b = self.spec.bits;
+        let (float, hw, overflows, costs) = match &self.kind {
             Kind::Dfsq { u, fq, hw } => {
-                let before = hw.total_overflow().total();
+                let before = hw.reports();
                 let s = run(hw)?;
-                let b = self.spec.bits;
-                let shapes = network_shapes(model, b, b, &u.words, &self.cfg, h, w)?;
-                (run(fq)?, s, hw.total_overflow().total() - before, network_cost(&shapes, &u.words, &self.cfg, table)?)
+                let after = hw.reports();
+                let mut costs = Vec::new();
+                for (_, cfg) in &self.variants {
+                    let mut shapes = network_shapes(model, b, b, &u.words, cfg, h, w)?;
+                    // this image's measured code words, layer by layer (images run one at a time)
+                    for ((sh, a), z) in shapes.iter_mut().zip(&after).zip(&before) {
+                        sh.activity = Some(a.activity.sub(&z.activity));
+                    }
+                    costs.push(network_cost(&shapes, &u.words, cfg, table)?);
+                }
+                let ovf = |r: &[crate::hw::LayerReport]| r.iter().map(|l| l.overflow.total()).sum::<u64>();
+                (run(fq)?, s, ovf(&after) - ovf(&before), costs)
             }
             Kind::Uniform { fq, hw } => {
                 let before = hw.total_overflow().total();
                 let s = run(hw)?;
-                let shapes = uniform_network_shapes(model, &hw.layers, self.spec.bits, &self.cfg, h, w)?;
-                (run(fq)?, s, hw.total_overflow().total() - before, uniform_network_cost(&shapes, self.spec.bits, &self.cfg, table)?)
+                let shapes = uniform_network_shapes(model, &hw.layers, b, &self.cfg, h, w)?;
+                let cost = uniform_network_cost(&shapes, b, &self.cfg, table)?;
+                (run(fq)?, s, hw.total_overflow().total() - before, vec![cost])
             }
         };
-        Ok(ImageEval { float, hw, overflows, energy_pj: cost.energy_pj, cycles: cost.total.cycles, area_um2: cost.area_um2.total })
+        Ok(costs
+            .into_iter()
+            .map(|cost| ImageEval { float, hw, overflows, energy_pj: cost.energy_pj, cycles: cost.total.cycles, area_um2: cost.area_um2.total })
+            .collect())
     }
 }
 
@@ -191,17 +272,19 @@ pub struct DesignRow {
 }
 
 impl DesignRow {
-    pub fn from_evals(p: &Prepared, evals: &[ImageEval]) -> Self {
+    /// Row of `spec` on `cfg` from its per-image evaluations.
+    pub fn from_evals(s: &DesignSpec, cfg: &HwConfig, evals: &[ImageEval]) -> Self {
         let n = evals.len().max(1) as f64;
         let mut e = Energy::default();
         evals.iter().for_each(|x| e.add(&x.energy_pj));
-
-        let s = &p.spec;
+        let lv = &s.levers;
         let options = serde_json::json!({
             "weights": match s.weights { WeightScheme::Asymmetric => "asymmetric", WeightScheme::Symmetric => "symmetric" },
             "selection": match s.method { QMethod::Dfsq(m) => Some(m.name()), _ => None },
+            "lambda": match s.method { QMethod::Dfsq(crate::select::Method::OptimalEnergy) => Some(s.lambda), _ => None },
             "percentile": s.method.percentile(),
-            "hw_config": p.cfg.name,
+            "hw_config": cfg.name,
+            "levers": { "term_gating": lv.term_gating, "act_buffer": lv.act_buffer, "producer_stats": lv.producer_stats },
         });
         DesignRow {
             name: s.name.clone(),

@@ -129,6 +129,76 @@ pub struct HwConfig {
     /// "Uniform-integer datapath"); omitted from the TOML when default.
     #[serde(skip_serializing_if = "UniformConfig::is_default")]
     pub uniform: UniformConfig,
+    /// DFSQ architecture options (hw/ARRAY.md "Architecture levers"); all
+    /// off by default and then omitted from the TOML.
+    #[serde(skip_serializing_if = "LeverConfig::is_default")]
+    pub levers: LeverConfig,
+}
+
+/// What the activation buffer holds per activation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActStore {
+    /// The SQ code (sign + selectors), looked up at the quantizer.
+    #[default]
+    Code,
+    /// The b-bit point index; the per-channel LUT turns it into the SQ code
+    /// at the buffer's read port (one LUT read per code fed to a row).
+    Index,
+}
+
+/// DFSQ's architecture options, each priced by the cost model and stepped
+/// by the cycle model (hw/ARRAY.md "Architecture levers", hw/COST.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeverConfig {
+    /// Clock-gate each PE word whose selector is "off" (no shifter or adder
+    /// energy), and the tap-sum add and register on an all-zero code. Priced
+    /// from the measured words of the codes real data produces.
+    pub term_gating: bool,
+    /// Activation-buffer contents: `code` (default) or `index`.
+    pub act_buffer: ActStore,
+    /// The previous layer's output path accumulates Σx/min/max of each
+    /// channel as it writes, so the consumer reads its input from DRAM once
+    /// (no stats pass); the set-up then runs at layer start.
+    pub producer_stats: bool,
+}
+
+impl LeverConfig {
+    pub fn is_default(&self) -> bool {
+        *self == LeverConfig::default()
+    }
+    /// Short tags for design names: `gate`, `idx`, `pstats`.
+    pub fn tags(&self) -> Vec<&'static str> {
+        let mut t = Vec::new();
+        if self.term_gating {
+            t.push("gate");
+        }
+        if self.act_buffer == ActStore::Index {
+            t.push("idx");
+        }
+        if self.producer_stats {
+            t.push("pstats");
+        }
+        t
+    }
+    /// Parses `gate`, `idx`, `pstats` or `all` (one tag).
+    pub fn set_tag(&mut self, tag: &str) -> Result<()> {
+        match tag {
+            "gate" | "term-gating" => self.term_gating = true,
+            "idx" | "index" => self.act_buffer = ActStore::Index,
+            "pstats" | "producer-stats" => self.producer_stats = true,
+            "all" => *self = LeverConfig { term_gating: true, act_buffer: ActStore::Index, producer_stats: true },
+            _ => {
+                return Err(Error::Unknown {
+                    kind: "architecture lever".into(),
+                    name: tag.into(),
+                    known: "gate, idx, pstats, all".into(),
+                })
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The uniform-integer datapath (gemmlowp/TFLite scheme): b-bit codes with a
@@ -166,6 +236,7 @@ impl Default for HwConfig {
             denorm: DenormConfig::default(),
             array: ArrayConfig::default(),
             uniform: UniformConfig::default(),
+            levers: LeverConfig::default(),
         }
     }
 }

@@ -189,3 +189,59 @@ fn sharded_compare_merges_to_the_single_run_byte_for_byte() {
     fails_with(&["compare", "--merge", &p("s0.json"), &p("other1.json"), "--out", &p("bad.json")], "another comparison");
     assert!(!tmp.path().join("bad.json").exists());
 }
+
+/// The lever variants of one DFSQ design: identical accuracy (levers change
+/// cost, not numbers), each lever lowers energy where it claims to, and
+/// energy-aware selection is a design of its own.
+#[test]
+fn lever_designs_share_numbers_and_move_cost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = crop_dir(tmp.path());
+    let o = sqsim(&[
+        "compare", "--model", "edsr_x2", "--dataset", &ds, "--designs",
+        "kmeans-4,kmeans-4+gate,kmeans-4+idx,kmeans-4+pstats,kmeans-4+all,optimal-energy:0.01-4",
+        "--format", "json", "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = v["designs"].as_array().unwrap();
+    let names: Vec<&str> = d.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["dfsq-kmeans-w4a4", "dfsq-kmeans-w4a4+gate", "dfsq-kmeans-w4a4+idx", "dfsq-kmeans-w4a4+pstats", "dfsq-kmeans-w4a4+gate+idx+pstats", "dfsq-optimal-energy-l0.01-w4a4"]
+    );
+    let f = |i: usize, k: &str| d[i]["energy_breakdown_mj"][k].as_f64().unwrap();
+    for i in 1..5 {
+        assert_eq!(d[i]["hw"], d[0]["hw"], "{}: levers must not change results", names[i]);
+        assert!(d[i]["energy_mj"].as_f64().unwrap() < d[0]["energy_mj"].as_f64().unwrap(), "{} not cheaper", names[i]);
+    }
+    assert!(f(1, "pe") < f(0, "pe") && f(1, "dram") == f(0, "dram"), "gating: PE only");
+    assert!(f(2, "act_buf") < f(0, "act_buf"), "indices: act buffer");
+    assert!(f(3, "dram") < f(0, "dram") && f(3, "pe") == f(0, "pe"), "producer stats: DRAM only");
+    assert_eq!(d[4]["options"]["levers"]["act_buffer"], "index");
+    assert_eq!(d[5]["options"]["lambda"], 0.01);
+    assert_eq!(d[5]["options"]["selection"], "optimal-energy");
+}
+
+#[test]
+fn bad_lever_and_lambda_designs_are_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c.json");
+    let o = out.to_str().unwrap();
+    fails_with(&["compare", "--model", "edsr_x2", "--designs", "minmax-4+gate", "--out", o], "uniform-integer array has none");
+    fails_with(&["compare", "--model", "edsr_x2", "--designs", "kmeans-4+turbo", "--out", o], "turbo");
+    fails_with(&["compare", "--model", "edsr_x2", "--designs", "optimal-energy:-1-4", "--out", o], "lambda");
+    fails_with(&["compare", "--model", "edsr_x2", "--designs", "optimal-energy-4", "--out", o], "needs its λ");
+    fails_with(&["compare", "--model", "edsr_x2", "--designs", "kmeans:0.1-4", "--out", o], "only optimal-energy");
+    assert!(!out.exists(), "a refused comparison wrote {}", out.display());
+    let cal = tmp.path().join("cal_{method}.json");
+    fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--method", "optimal-energy", "--lambda", "-0.5", "--out", cal.to_str().unwrap()], "lambda");
+    fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--method", "kmeans", "--lambda", "0.5", "--out", cal.to_str().unwrap()], "only --method optimal-energy");
+    fails_with(&["run", "--model", "edsr_x2", "--method", "kmeans", "--lambda", "0.5", "--limit", "1"], "only optimal-energy");
+    fails_with(&["run", "--model", "edsr_x2", "--method", "minmax", "--lambda", "0.5", "--limit", "1"], "only optimal-energy");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "refused commands left files behind");
+    // a hardware config with term gating cannot be priced without measured codes
+    let hw = tmp.path().join("gate.toml");
+    std::fs::write(&hw, "name = \"gate\"\n[levers]\nterm_gating = true\n").unwrap();
+    fails_with(&["cost", "--model", "edsr_x2", "--hw", hw.to_str().unwrap()], "measured");
+}

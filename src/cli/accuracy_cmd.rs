@@ -27,6 +27,10 @@ pub struct Args {
     /// Clipping percentile of `percentile`, in (0, 100].
     #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
     percentile: f64,
+    /// λ of `--method optimal-energy`: weight of one active word per sample
+    /// against the squared error (normalized units), ≥ 0.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    lambda: f64,
     #[arg(long, default_value = "Set5")]
     dataset: Vec<String>,
     #[arg(long)]
@@ -115,6 +119,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
     }
     let methods: Vec<QMethod> = a.method.iter().map(|m| QMethod::parse(m, a.percentile)).collect::<Result<_, _>>()?;
+    if a.lambda != 0.0 && !methods.contains(&QMethod::Dfsq(sqsim::select::Method::OptimalEnergy)) {
+        bail!("invalid --lambda: only optimal-energy takes a λ");
+    }
     for out in a.out.iter().chain(&a.per_image) {
         check_writable(out)?;
     }
@@ -127,7 +134,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
             let ex: Box<dyn ConvExec> = match m {
                 QMethod::Dfsq(sel) => {
-                    let cal = resolve_calibration(&model, false, None, b, sel, &u, a.quiet)?;
+                    let cal = resolve_calibration(&model, false, None, b, sel, if sel == sqsim::select::Method::OptimalEnergy { a.lambda } else { 0.0 }, &u, a.quiet)?;
                     Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? })
                 }
                 QMethod::DfsqUniform => {

@@ -33,6 +33,10 @@ pub struct Args {
     /// Clipping percentile of `percentile`, in (0, 100].
     #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
     percentile: f64,
+    /// λ of `--method optimal-energy`: weight of one active word per sample
+    /// against the squared error (normalized units), ≥ 0; comma-separated for several (one file each, `{method}` in --out).
+    #[arg(long, value_delimiter = ',', default_value = "0", allow_negative_numbers = true)]
+    lambda: Vec<f64>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     #[arg(long, default_value = "dfsq")]
@@ -59,13 +63,29 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if methods.contains(&Method::Exhaustive) {
         bail!("invalid method: exhaustive search is exponential in |U|; use kmeans or optimal");
     }
+    // each selection method once, optimal-energy once per λ
+    let energy = methods.contains(&Method::OptimalEnergy);
+    if !energy && a.lambda.iter().any(|&l| l != 0.0) {
+        bail!("invalid --lambda: only --method optimal-energy takes a λ");
+    }
+    let mut runs: Vec<(Method, f64)> = Vec::new();
+    for &m in &methods {
+        if m == Method::OptimalEnergy {
+            for &l in &a.lambda {
+                sqsim::select::check_lambda(m, l)?;
+                runs.push((m, l));
+            }
+        } else {
+            runs.push((m, 0.0));
+        }
+    }
     let template = a.out.to_string_lossy().to_string();
-    let many = a.bits.len() * methods.len() > 1;
+    let many = a.bits.len() * runs.len() > 1;
     if many && !(template.contains("{bits}") || a.bits.len() == 1) {
         bail!("--out needs {{bits}} in its name when several bit-widths are given");
     }
     // one file per selection method and one per range method
-    if methods.len() + ranged.len() > 1 && !template.contains("{method}") {
+    if runs.len() + ranged.len() > 1 && !template.contains("{method}") {
         bail!("--out needs {{method}} in its name when several methods are given");
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
@@ -89,14 +109,15 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let pb = progress(imgs.len(), "calibrating", a.quiet);
     let stats = calib::collect(&model, &imgs, &u, &|i| pb.set_position(i as u64))?;
     pb.finish_and_clear();
-    for &m in &methods {
+    for &(m, lambda) in &runs {
         for &b in &a.bits {
-            let cfg = SelectConfig { bits: b, method: m, seed: a.seed, ..Default::default() };
+            let cfg = SelectConfig { bits: b, method: m, seed: a.seed, lambda, ..Default::default() };
             let c = calib::select_all(&stats, &model.name, &u, &cfg)?;
-            let out = PathBuf::from(template.replace("{bits}", &b.to_string()).replace("{method}", m.name()));
+            let label = m.label(lambda);
+            let out = PathBuf::from(template.replace("{bits}", &b.to_string()).replace("{method}", &label));
             c.save(&out)?;
             if !a.quiet {
-                println!("wrote {} ({} layers, {} images, {} bits, {})", out.display(), c.layers.len(), imgs.len(), b, m.name());
+                println!("wrote {} ({} layers, {} images, {} bits, {label})", out.display(), c.layers.len(), imgs.len(), b);
             }
         }
     }

@@ -78,8 +78,8 @@ pub fn load_model(name: &str, weights: Option<&Path>) -> anyhow::Result<Model> {
     Ok(m)
 }
 
-pub fn shipped_calib_path(model: &str, abits: u32, method: Method) -> PathBuf {
-    sqsim::paths::models_dir().join("calib").join(format!("{model}_a{abits}_{}.json", method.name()))
+pub fn shipped_calib_path(model: &str, abits: u32, method: Method, lambda: f64) -> PathBuf {
+    sqsim::paths::models_dir().join("calib").join(format!("{model}_a{abits}_{}.json", method.label(lambda)))
 }
 
 pub fn progress(n: usize, msg: &str, quiet: bool) -> ProgressBar {
@@ -109,9 +109,11 @@ pub fn resolve_calibration(
     calib: Option<&Path>,
     abits: u32,
     method: Method,
+    lambda: f64,
     u: &UniversalSet,
     quiet: bool,
 ) -> anyhow::Result<Calibration> {
+    sqsim::select::check_lambda(method, lambda)?;
     if let Some(p) = calib {
         let c = Calibration::load(p)?;
         if c.bits != abits {
@@ -119,18 +121,18 @@ pub fn resolve_calibration(
         }
         return Ok(c);
     }
-    let shipped = shipped_calib_path(&model.name, abits, method);
+    let shipped = shipped_calib_path(&model.name, abits, method, lambda);
     if !user_weights && shipped.exists() {
         return Calibration::load(&shipped).with_context(|| "loading the shipped calibration".to_string());
     }
     if !quiet {
-        eprintln!("note: no calibration for {} at {abits} bits ({}); calibrating on calib32", model.name, method.name());
+        eprintln!("note: no calibration for {} at {abits} bits ({}); calibrating on calib32", model.name, method.label(lambda));
     }
     let imgs = calib_images(model, "calib32", None)?;
     let pb = progress(imgs.len(), "calibrating", quiet);
     let stats = calib::collect(model, &imgs, u, &|i| pb.set_position(i as u64))?;
     pb.finish_and_clear();
-    let cfg = SelectConfig { bits: abits, method, ..Default::default() };
+    let cfg = SelectConfig { bits: abits, method, lambda, ..Default::default() };
     Ok(calib::select_all(&stats, &model.name, u, &cfg)?)
 }
 

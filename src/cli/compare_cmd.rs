@@ -10,6 +10,7 @@ use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::make_pair;
 use sqsim::model::FloatExec;
 use sqsim::sq::UniversalSet;
+use sqsim::select::Method;
 use sqsim::uniform::{QMethod, WeightScheme, DEFAULT_PERCENTILE};
 use std::path::PathBuf;
 
@@ -24,8 +25,10 @@ pub struct Args {
     /// Evaluate only the first N images of each dataset.
     #[arg(long)]
     limit: Option<usize>,
-    /// Designs as METHOD-BITS (kmeans-4, minmax-8, percentile-6,
-    /// dfsq-uniform-4, w8a8), comma-separated; default: the full list.
+    /// Designs as METHOD-BITS[+LEVER…] (kmeans-4, minmax-8, percentile-6,
+    /// dfsq-uniform-4, optimal-energy:0.001-4, w8a8), comma-separated;
+    /// DFSQ levers: +gate (term gating), +idx (b-bit indices in the act
+    /// buffer), +pstats (stats at the producer), +all. Default: the full list.
     #[arg(long, value_delimiter = ',')]
     designs: Vec<String>,
     /// Clipping percentile of the percentile designs, in (0, 100].
@@ -85,22 +88,46 @@ struct Report {
     shard: Option<ShardInfo>,
 }
 
+/// `METHOD-BITS[+LEVER…]`: kmeans-4, minmax-8, optimal-energy:0.001-4,
+/// kmeans-4+gate+idx+pstats (or +all), w8a8.
 fn parse_design(s: &str, pct: f64) -> anyhow::Result<DesignSpec> {
     let t = s.trim().to_ascii_lowercase();
-    if t == "w8a8" || t == "w8a8-int" {
-        return Ok(DesignSpec::new(QMethod::MinMax, 8, WeightScheme::Symmetric));
+    let mut parts = t.split('+');
+    let base = parts.next().unwrap_or_default();
+    let mut levers = sqsim::config::LeverConfig::default();
+    for tag in parts {
+        levers.set_tag(tag).map_err(|e| anyhow::anyhow!("invalid design `{s}`: {e}"))?;
     }
-    let Some((m, b)) = t.rsplit_once('-') else { bail!("invalid design `{s}`: expected METHOD-BITS (e.g. kmeans-4, minmax-8) or w8a8") };
+    if base == "w8a8" || base == "w8a8-int" {
+        return Ok(DesignSpec::new(QMethod::MinMax, 8, WeightScheme::Symmetric).with_levers(levers));
+    }
+    let Some((m, b)) = base.rsplit_once('-') else {
+        bail!("invalid design `{s}`: expected METHOD-BITS[+LEVER] (e.g. kmeans-4, minmax-8, optimal-energy:0.001-4, kmeans-4+gate) or w8a8")
+    };
     let bits: u32 = b.parse().map_err(|_| anyhow::anyhow!("invalid design `{s}`: `{b}` is not a bit-width"))?;
     if !(2..=8).contains(&bits) {
         bail!("invalid design `{s}`: bits {bits} not in 2..=8");
     }
+    let (m, lambda) = match m.split_once(':') {
+        Some((m, l)) => (m, l.parse::<f64>().map_err(|_| anyhow::anyhow!("invalid design `{s}`: λ `{l}` is not a number"))?),
+        None => (m, 0.0),
+    };
     let m = if m == "dfsq" { "kmeans" } else { m };
     let method = QMethod::parse(m, pct)?;
-    if method == QMethod::Dfsq(sqsim::select::Method::Exhaustive) {
-        bail!("invalid design `{s}`: exhaustive selection is exponential in |U|; use kmeans or optimal");
+    match method {
+        QMethod::Dfsq(Method::Exhaustive) => bail!("invalid design `{s}`: exhaustive selection is exponential in |U|; use kmeans or optimal"),
+        QMethod::Dfsq(sel) => sqsim::select::check_lambda(sel, lambda).map_err(|e| anyhow::anyhow!("invalid design `{s}`: {e}"))?,
+        _ if lambda != 0.0 => bail!("invalid design `{s}`: only optimal-energy takes a λ"),
+        _ => {}
     }
-    Ok(DesignSpec::new(method, bits, WeightScheme::Asymmetric))
+    if method == QMethod::Dfsq(Method::OptimalEnergy) && !base.contains(':') {
+        bail!("invalid design `{s}`: optimal-energy needs its λ, e.g. optimal-energy:0.001-{bits}");
+    }
+    let d = DesignSpec::new(method, bits, WeightScheme::Asymmetric).with_lambda(lambda).with_levers(levers);
+    if !d.levers.is_default() && !matches!(method, QMethod::Dfsq(_) | QMethod::DfsqUniform) {
+        bail!("invalid design `{s}`: levers ({}) are DFSQ architecture options; the uniform-integer array has none", d.levers.tags().join(", "));
+    }
+    Ok(d)
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -137,40 +164,56 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let cfg = a.hwp.load(&a.net.model)?;
     let u = UniversalSet::default();
     let user = a.net.weights.is_some();
-    let prepared: Vec<Prepared> = specs
-        .into_iter()
-        .map(|s| {
-            let calib = match s.method {
-                QMethod::Dfsq(m) => {
-                    let c = resolve_calibration(&model, user, None, s.bits, m, &u, a.quiet)?;
-                    CalibInput::Points(c.point_sets(&model, &u)?)
-                }
-                QMethod::DfsqUniform => CalibInput::None,
-                m => CalibInput::Ranges(resolve_ranges(&model, user, None, &m, a.quiet)?),
-            };
-            let name = s.name.clone();
-            Prepared::new(&model, s, calib, &u, &cfg).with_context(|| format!("design {name}"))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    // designs that differ only in levers share one prepared run
+    let mut prepared: Vec<Prepared> = Vec::new();
+    let mut slot: Vec<(usize, usize)> = Vec::new(); // design → (prepared, variant)
+    for s in specs {
+        let name = s.name.clone();
+        if let Some(i) = prepared.iter().position(|p| p.spec.same_numbers(&s)) {
+            prepared[i].add_variant(s, &cfg).with_context(|| format!("design {name}"))?;
+            slot.push((i, prepared[i].variants.len() - 1));
+            continue;
+        }
+        let calib = match s.method {
+            QMethod::Dfsq(m) => {
+                let c = resolve_calibration(&model, user, None, s.bits, m, s.lambda, &u, a.quiet)?;
+                CalibInput::Points(c.point_sets(&model, &u)?)
+            }
+            QMethod::DfsqUniform => CalibInput::None,
+            m => CalibInput::Ranges(resolve_ranges(&model, user, None, &m, a.quiet)?),
+        };
+        prepared.push(Prepared::new(&model, s, calib, &u, &cfg).with_context(|| format!("design {name}"))?);
+        slot.push((prepared.len() - 1, 0));
+    }
     let table = CostTable::default();
     let n_img: usize = sets.iter().map(|s| s.1.len()).sum();
     let pb = progress(n_img, "comparing", a.quiet);
     let mut fp = Vec::new();
-    let mut evals: Vec<Vec<_>> = prepared.iter().map(|_| Vec::new()).collect();
+    // evals[prepared][variant][image]
+    let mut evals: Vec<Vec<Vec<_>>> = prepared.iter().map(|p| vec![Vec::new(); p.variants.len()]).collect();
     for (_, paths) in &sets {
         for p in paths {
             let pair = make_pair(p, model.scale)?;
             let (_, sr) = super_resolve(&model, &pair.lr, &FloatExec)?;
             fp.push(score(&sr, &pair.hr, model.scale)?);
             for (d, e) in prepared.iter().zip(evals.iter_mut()) {
-                e.push(d.eval(&model, &pair, &table).with_context(|| format!("design {} on {}", d.spec.name, pair.name))?);
+                let per = d.eval(&model, &pair, &table).with_context(|| format!("design {} on {}", d.spec.name, pair.name))?;
+                for (v, x) in e.iter_mut().zip(per) {
+                    v.push(x);
+                }
             }
             pb.inc(1);
         }
     }
     pb.finish_and_clear();
     let fp = Scores::mean(&fp);
-    let mut rows: Vec<DesignRow> = prepared.iter().zip(&evals).map(|(p, e)| DesignRow::from_evals(p, e)).collect();
+    let mut rows: Vec<DesignRow> = slot
+        .iter()
+        .map(|&(i, v)| {
+            let (spec, c) = &prepared[i].variants[v];
+            DesignRow::from_evals(spec, c, &evals[i][v])
+        })
+        .collect();
     if shard.is_none() {
         mark_pareto(&mut rows);
     }

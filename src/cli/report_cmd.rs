@@ -85,7 +85,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let u = UniversalSet::default();
     let mut configs = Vec::new();
     for &b in &bits {
-        let cal = resolve_calibration(&model, false, None, b, Method::KMeans, &u, a.quiet)?;
+        let cal = resolve_calibration(&model, false, None, b, Method::KMeans, 0.0, &u, a.quiet)?;
         let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
         configs.push((b, FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }));
     }

@@ -35,6 +35,10 @@ pub struct Args {
     /// Clipping percentile of `--method percentile`, in (0, 100].
     #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
     pub(crate) percentile: f64,
+    /// λ of `--method optimal-energy`: weight of one active word per sample
+    /// against the squared error (normalized units), ≥ 0.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub(crate) lambda: f64,
     /// Calibration JSON (default: the shipped one for this model and bit-width).
     #[arg(long)]
     pub(crate) calib: Option<PathBuf>,
@@ -174,6 +178,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let abits = check_bits("abits", a.abits.unwrap_or(a.bits))?;
     check_bits("bits", a.bits)?;
     let qm = QMethod::parse(&a.method, a.percentile)?;
+    if a.lambda != 0.0 && qm != QMethod::Dfsq(sqsim::select::Method::OptimalEnergy) {
+        bail!("invalid --lambda: only optimal-energy takes a λ ({} given for --method {})", a.lambda, a.method);
+    }
     if qm.is_static() {
         return super::run_uniform::run(a, qm, wbits, abits);
     }
@@ -195,7 +202,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (u, points) = match qm {
         QMethod::Dfsq(method) => {
             let u = UniversalSet::new(words)?;
-            let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, &u, a.quiet)?;
+            let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, a.lambda, &u, a.quiet)?;
             let points = calib.point_sets(&model, &u)?;
             (u, points)
         }

@@ -110,7 +110,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let u = UniversalSet::default();
     let model = a.net.load()?;
-    let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), a.bits, method, &u, a.quiet)?;
+    let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), a.bits, method, 0.0, &u, a.quiet)?;
     let q = QuantConfig { wbits: a.bits, abits: a.bits, ..Default::default() };
     let fq = FakeQuantExec { layers: quantize_model(&model, calib.point_sets(&model, &u)?, &q)? };
     let pairs = paths

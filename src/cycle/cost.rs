@@ -145,12 +145,30 @@ pub struct Widths {
     pub word_choices: u32,
     pub uset_frac_bits: u32,
     pub levels: u32,
+    /// Per-channel tables: the most input channels of a layer, and the most
+    /// μ-table entries (output channels × border-mask combinations).
+    pub max_in_c: u32,
+    pub max_out_c: u32,
+    pub max_mu_entries: u32,
 }
 
 /// Per-operation energy and per-unit area of one design.
 #[derive(Clone, Debug, Serialize)]
 pub struct Design {
+    /// Shift-add MAC, ungated: every word, the tap-sum add, registers.
     pub sq_mac: Pa,
+    /// Its parts under term gating: one active word (shifter and its share
+    /// of the adder tree), the tap-sum add and P register a non-zero code
+    /// takes, and the operand register every code is written to.
+    /// n_words·sq_word + sq_nonzero + sq_code_reg = sq_mac.
+    pub sq_word: Pa,
+    pub sq_nonzero: Pa,
+    pub sq_code_reg: Pa,
+    pub term_gating: bool,
+    /// One per-channel LUT look-up (index → SQ code).
+    pub lut_read: Pa,
+    /// One μ = Σx/n division (sequential, one quotient bit per cycle).
+    pub stats_divide: Pa,
     pub base_mac: Pa,
     pub denorm_op: Pa,
     pub output_op: Pa,
@@ -169,6 +187,9 @@ pub struct Design {
     pub skew_base_um2: f64,
     pub denorm_unit_um2: f64,
     pub quant_stats_um2: f64,
+    /// Per-channel thresholds, LUTs, M̂/μ̂ and the μ table (SRAM cells),
+    /// the divider and the LUT read ports.
+    pub tables_um2: f64,
     pub sram_um2: f64,
     pub weight_pj_bit: f64,
     pub act_pj_bit: f64,
@@ -188,12 +209,17 @@ impl Design {
         let ws = a.dataflow == Dataflow::WeightStationary;
         // PE registers besides the operand: WS two weight banks + psum; OS weight + P + out
         let pe_regs = if ws { d.tap_sum_bits + 2 * w.weight_bits } else { w.weight_bits + 2 * d.tap_sum_bits };
-        let sq_arith = t.fixed_shifter(term, w.word_choices) * w.n_words as f64
-            + t.add(term + 2) * (w.n_words - 1) as f64
+        let n = w.n_words.max(1) as f64;
+        let sq_arith = t.fixed_shifter(term, w.word_choices) * n
+            + t.add(term + 2) * (n - 1.0)
             + t.add(d.tap_sum_bits);
         let base_arith = t.mul(w.weight_bits, s_bits) + t.add(d.tap_sum_bits);
         // energy per MAC: arithmetic + operand and psum register writes
         let sq_mac = Pa { pj: sq_arith.pj + t.regs(w.code_bits + d.tap_sum_bits).pj, um2: 0.0 };
+        let e = |p: Pa| Pa { pj: p.pj, um2: 0.0 };
+        let sq_word = e(t.fixed_shifter(term, w.word_choices) + t.add(term + 2) * ((n - 1.0) / n));
+        let sq_nonzero = e(t.add(d.tap_sum_bits) + t.regs(d.tap_sum_bits));
+        let sq_code_reg = e(t.regs(w.code_bits));
         let base_mac = Pa { pj: base_arith.pj + t.regs(s_bits + d.tap_sum_bits).pj, um2: 0.0 };
         let m_bits = match cfg.denorm.format {
             DenormFormat::Full => d.act_bits,
@@ -202,13 +228,34 @@ impl Design {
         };
         let dmul = if m_bits == 0 { Pa::default() } else { t.mul(m_bits, d.tap_sum_bits) };
         let denorm_op = dmul + t.barrel(acc, 64) + t.add(acc) + t.regs(acc);
+        // μ table: one acc-wide entry per (output channel, border masks)
+        let mu_bits = w.max_mu_entries as f64 * acc as f64;
+        let mu_read = Pa { pj: acc as f64 * t.sram_pj_per_bit(mu_bits / 8.0), um2: 0.0 };
+        // the functional model multiplies the whole accumulator by Δ's mantissa
         let output_op = t.add(acc)
-            + t.mul(acc.min(32), d.delta_mult_bits)
+            + t.mul(acc, d.delta_mult_bits)
             + t.barrel(acc, 64)
             + t.add(d.act_bits)
-            + t.regs(acc + d.act_bits);
+            + t.regs(acc + d.act_bits)
+            + mu_read;
         let cmp_bits = d.act_bits + w.uset_frac_bits + 2;
-        let lanes = ((a.dram_bytes_per_cycle * 8.0) / d.act_bits as f64).ceil().max(1.0);
+        let lanes = crate::cycle::plan::quantizer_lanes(cfg) as f64;
+        let lut_read = t.mux2(w.code_bits * w.levels.saturating_sub(1));
+        let stats_divide = (t.add(acc) + t.regs(acc)) * acc as f64;
+        let index = cfg.levers.act_buffer == crate::config::ActStore::Index;
+        // per-channel tables of the widest layer, as SRAM cells
+        let ch = w.max_in_c as f64;
+        let norm_bits = (cfg.denorm.max_mant_bits + cfg.denorm.mean_mant_bits + 6) as f64;
+        // per output channel: Δ mantissa, its shift, the bias
+        let out_bits = w.max_out_c as f64 * (d.delta_mult_bits + 6 + d.act_bits) as f64;
+        let table_bits = ch * ((w.levels - 1) as f64 * cmp_bits as f64 + w.levels as f64 * w.code_bits as f64 + norm_bits)
+            + mu_bits
+            + out_bits;
+        let lut_ports = if index { a.rows as f64 } else { lanes };
+        let tables_um2 = table_bits * t.sram_um2_per_bit
+            + t.add(acc).um2
+            + t.regs(3 * acc).um2
+            + lut_read.um2 * lut_ports;
         let quant_lane =
             t.add(cmp_bits) * (w.levels - 1) as f64 + t.add(d.act_bits) + t.regs(cmp_bits * (w.levels - 1));
         let stats_lane = t.add(48) + t.add(d.act_bits) * 2.0;
@@ -219,6 +266,13 @@ impl Design {
         };
         Design {
             sq_mac,
+            sq_word,
+            sq_nonzero,
+            sq_code_reg,
+            term_gating: cfg.levers.term_gating,
+            lut_read: e(lut_read),
+            stats_divide: e(stats_divide),
+            tables_um2,
             base_mac,
             denorm_op,
             output_op,
@@ -246,6 +300,13 @@ impl Design {
         let z = Pa::default();
         Design {
             sq_mac: z,
+            sq_word: z,
+            sq_nonzero: z,
+            sq_code_reg: z,
+            term_gating: false,
+            lut_read: z,
+            stats_divide: z,
+            tables_um2: 0.0,
             base_mac: z,
             denorm_op: z,
             output_op: z,
@@ -289,12 +350,15 @@ impl Design {
         let psum_add = t.add(acc) + t.regs(acc);
         let output_op = t.mul(acc, u.requant_mult_bits) + t.barrel(acc + u.requant_mult_bits, 64) + t.add(d.act_bits) + t.regs(acc + d.act_bits);
         let act_quant = t.mul(d.act_bits, u.input_mult_bits) + t.barrel(d.act_bits + u.input_mult_bits, 64) + t.add(opnd) + t.regs(abits);
-        let lanes = ((a.dram_bytes_per_cycle * 8.0) / d.act_bits as f64).ceil().max(1.0);
+        let lanes = crate::cycle::plan::quantizer_lanes(cfg) as f64;
         let rows: usize = (0..a.rows).sum();
         let skew = t.regs(opnd).um2 * rows as f64;
+        // per output channel: requantization multiplier, its shift, the bias
+        let tables_um2 = w.max_out_c as f64 * (u.requant_mult_bits + 6 + d.act_bits) as f64 * t.sram_um2_per_bit;
         Design {
             sq_mac: mac,
             base_mac: mac,
+            tables_um2,
             output_op,
             psum_add,
             act_quant,
@@ -311,15 +375,26 @@ impl Design {
 
     /// Energy of one run, by component; `baseline` swaps the PE arithmetic.
     pub fn energy(&self, c: &Counters, baseline: bool) -> Energy {
-        let mac = if baseline { self.base_mac } else { self.sq_mac };
+        let pe = if baseline {
+            c.macs as f64 * self.base_mac.pj
+        } else if self.term_gating {
+            c.word_ops as f64 * self.sq_word.pj
+                + (c.macs - c.zero_code_macs) as f64 * self.sq_nonzero.pj
+                + c.macs as f64 * self.sq_code_reg.pj
+        } else {
+            c.macs as f64 * self.sq_mac.pj
+        };
         let e = Energy {
-            pe: c.macs as f64 * mac.pj,
+            pe,
             denorm: c.denorm_mults as f64 * self.denorm_op.pj + c.psum_adds as f64 * self.psum_add.pj,
             output: c.outputs as f64 * self.output_op.pj,
             quantizer: c.comparisons as f64 * self.comparison.pj
                 + c.threshold_mults as f64 * self.threshold_mult.pj
-                + c.quantized_acts as f64 * self.act_quant.pj,
-            stats: c.stats_values as f64 * self.stats_value.pj + c.mu_table_mults as f64 * self.mu_table_mult.pj,
+                + c.quantized_acts as f64 * self.act_quant.pj
+                + c.lut_reads as f64 * self.lut_read.pj,
+            stats: c.stats_values as f64 * self.stats_value.pj
+                + c.mu_table_mults as f64 * self.mu_table_mult.pj
+                + c.stats_divides as f64 * self.stats_divide.pj,
             weight_buf: (c.weight_buf_read_bits + c.weight_buf_write_bits) as f64 * self.weight_pj_bit,
             act_buf: (c.act_buf_read_bits + c.act_buf_write_bits) as f64 * self.act_pj_bit,
             psum_buf: (c.psum_read_bits + c.psum_write_bits) as f64 * self.psum_pj_bit,
@@ -339,10 +414,11 @@ impl Design {
             pe_array: pe * self.pes as f64 + skew,
             denorm_units: self.denorm_unit_um2 * self.cols as f64,
             quantizer_stats: self.quant_stats_um2,
+            tables: self.tables_um2,
             sram: self.sram_um2,
             total: 0.0,
         };
-        Area { total: a.pe_array + a.denorm_units + a.quantizer_stats + a.sram, ..a }
+        Area { total: a.pe_array + a.denorm_units + a.quantizer_stats + a.tables + a.sram, ..a }
     }
 }
 
@@ -382,6 +458,8 @@ pub struct Area {
     pub pe_array: f64,
     pub denorm_units: f64,
     pub quantizer_stats: f64,
+    /// Per-channel tables (thresholds, LUTs, M̂/μ̂, μ table), the μ divider.
+    pub tables: f64,
     pub sram: f64,
     pub total: f64,
 }

@@ -6,8 +6,9 @@ use serde::Serialize;
 /// Cycles in which no new element entered the array, by cause.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stalls {
-    /// Waiting for the stats pass over the whole input (μ̂, M̂ needed before
-    /// the first code can be made).
+    /// Waiting for the stats pass over the whole input and the per-image
+    /// set-up after it (μ̂, M̂, thresholds and μ table are needed before the
+    /// first code can be made).
     pub stats: u64,
     /// Waiting for a DRAM read (codes of a block, weights).
     pub dram_read: u64,
@@ -69,6 +70,15 @@ pub struct Counters {
     /// Per-image set-up: thresholds t_j·M̂ and μ-table entries μ̂_c·Σw.
     pub threshold_mults: u64,
     pub mu_table_mults: u64,
+    /// μ = Σx/n divisions (one per input channel and image).
+    pub stats_divides: u64,
+    /// Per-channel LUT look-ups (index → SQ code): at the quantizer, or at
+    /// the act buffer's read port when it holds indices.
+    pub lut_reads: u64,
+    /// Term gating on: Σ active words over every MAC, and MACs whose code
+    /// is all zero (0 when gating is off).
+    pub word_ops: u64,
+    pub zero_code_macs: u64,
     pub weight_buf_read_bits: u64,
     pub weight_buf_write_bits: u64,
     pub act_buf_read_bits: u64,
@@ -93,6 +103,10 @@ impl Counters {
         self.stats_values += o.stats_values;
         self.threshold_mults += o.threshold_mults;
         self.mu_table_mults += o.mu_table_mults;
+        self.stats_divides += o.stats_divides;
+        self.lut_reads += o.lut_reads;
+        self.word_ops += o.word_ops;
+        self.zero_code_macs += o.zero_code_macs;
         self.weight_buf_read_bits += o.weight_buf_read_bits;
         self.weight_buf_write_bits += o.weight_buf_write_bits;
         self.act_buf_read_bits += o.act_buf_read_bits;

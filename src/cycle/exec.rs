@@ -95,6 +95,7 @@ pub fn network_shapes(
                 uset_frac_bits: words.exact_frac_bits(),
                 levels: 1 << abits,
                 arith: Arith::Dfsq,
+                activity: None,
             })
         })
         .collect()
@@ -144,6 +145,23 @@ pub fn widths(shapes: &[LayerShape], words: &WordSets) -> Widths {
         word_choices: words.words.iter().map(|w| w.choices.len() as u32).max().unwrap_or(1),
         uset_frac_bits: words.exact_frac_bits(),
         levels: shapes.iter().map(|s| s.levels as u32).max().unwrap_or(2),
+        ..table_widths(shapes)
+    }
+}
+
+/// The per-channel tables the widest layer needs (zero elsewhere).
+fn table_widths(shapes: &[LayerShape]) -> Widths {
+    use super::plan::n_masks;
+    Widths {
+        weight_bits: 0,
+        code_bits: 0,
+        n_words: 0,
+        word_choices: 0,
+        uset_frac_bits: 0,
+        levels: 0,
+        max_in_c: shapes.iter().map(|s| s.in_c as u32).max().unwrap_or(1),
+        max_out_c: shapes.iter().map(|s| s.out_c as u32).max().unwrap_or(1),
+        max_mu_entries: shapes.iter().map(|s| (s.out_c * n_masks(s.h, s.k) * n_masks(s.w, s.k)) as u32).max().unwrap_or(1),
     }
 }
 
@@ -191,6 +209,7 @@ pub fn uniform_network_cost(shapes: &[LayerShape], abits: u32, cfg: &HwConfig, t
         word_choices: 0,
         uset_frac_bits: 0,
         levels: 1 << abits,
+        ..table_widths(shapes)
     };
     cost_layers(shapes, cfg, wd, Design::uniform(cfg, &wd, abits, table))
 }
@@ -289,11 +308,14 @@ impl ConvExec for CycleCheckExec<'_> {
     fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
         let y = self.hw.quant_conv(conv, site, x)?;
         let l = &self.hw.layers[site.index];
-        let shape = LayerShape::of(l, &self.words, self.abits, x.h, x.w);
+        let mut shape = LayerShape::of(l, &self.words, self.abits, x.h, x.w);
+        let xf = self.hw.to_fixed(x, &mut 0);
+        if l.cfg.levers.term_gating {
+            shape.activity = Some(crate::hw::Activity::of_input(l, &xf, x.h, x.w, site.post_relu));
+        }
         let plan = Plan::new(&shape, &l.cfg)?;
         let counters = timing(&plan, &RunScope::whole_layer())?;
         let (n, bad) = if self.steps > 0 {
-            let xf = self.hw.to_fixed(x, &mut 0);
             let run = step_layer(l, &plan, &xf, x.h, x.w, site.post_relu, &RunScope::first_tiles(self.steps), 0)?;
             count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits)
         } else {

@@ -7,7 +7,7 @@
 //! so the bus carries one P per cycle if channels are at least `rows` steps apart.
 use super::plan::Plan;
 use super::step::{ArrayModel, Cause, CycleSnap, Shared};
-use super::units::Item;
+use super::units::{count_gating, Item};
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Default)]
@@ -107,7 +107,8 @@ impl OsArray {
             let (yy, xx) = (y as isize + ky - p, x as isize + kx - p);
             let inside = yy >= 0 && yy < h && xx >= 0 && xx < w;
             let raw = if inside {
-                sh.c.act_buf_read_bits += plan.shape.code_bits as u64;
+                sh.c.act_buf_read_bits += plan.buf_bits as u64;
+                sh.c.lut_reads += plan.index_acts as u64;
                 sh.act[seq % 2].read(seq, ch, yy as usize, xx as usize)?
             } else {
                 0
@@ -170,6 +171,7 @@ impl OsArray {
                 }
                 if cin.op {
                     sh.c.macs += 1;
+                    count_gating(ctx.plan, ctx.arith.as_ref(), cin.raw, &mut sh.c);
                     let prod = ctx.arith.product(win.w, cin.raw)?;
                     self.acc[idx] = ctx.tap.fit(self.acc[idx] as i128 + prod as i128, &mut sh.ovf.tap_sum);
                 }

@@ -11,7 +11,7 @@
 //!
 //! Within a tile (WS: one block × one group; OS: R pixels of a block × one
 //! group) there is one pass per input channel, in channel order.
-use crate::config::{Dataflow, HwConfig};
+use crate::config::{ActStore, Dataflow, HwConfig};
 use crate::hw::HwLayer;
 use crate::sq::WordSets;
 use crate::{Error, Result};
@@ -50,6 +50,9 @@ pub struct LayerShape {
     /// Quantization levels per channel (2^abits): the comparator bank has levels − 1.
     pub levels: usize,
     pub arith: Arith,
+    /// Measured words of the codes this layer's PEs receive on one image
+    /// (from the functional model); term gating is priced from it.
+    pub activity: Option<crate::hw::Activity>,
 }
 
 impl LayerShape {
@@ -69,6 +72,7 @@ impl LayerShape {
             uset_frac_bits: words.exact_frac_bits(),
             levels: 1usize << abits.min(16),
             arith: Arith::Dfsq,
+            activity: None,
         }
     }
 
@@ -89,7 +93,13 @@ impl LayerShape {
             uset_frac_bits: 0,
             levels: 1usize << layer.abits.min(16),
             arith: Arith::Uniform,
+            activity: None,
         }
+    }
+
+    /// Activation bits: log2(levels).
+    pub fn abits(&self) -> u32 {
+        self.levels.max(2).trailing_zeros()
     }
 
     pub fn macs(&self) -> u64 {
@@ -197,6 +207,41 @@ pub struct Plan {
     pub step_cycles: u64,
     /// DRAM bandwidth in thousandths of a byte per cycle (integer: both modes agree exactly).
     pub dram_milli_bytes: u64,
+    /// Bits per activation in the act buffer (SQ code, or b-bit index).
+    pub buf_bits: u32,
+    /// Levers (hw/ARRAY.md "Architecture levers").
+    pub term_gating: bool,
+    pub index_acts: bool,
+    pub producer_stats: bool,
+    /// DFSQ: cycles from the last channel's statistics to thresholds and μ
+    /// table ready (no act load starts and no pass issues before).
+    pub setup_cycles: u64,
+}
+
+/// Bits one activation occupies in the act buffer.
+pub fn buf_bits(s: &LayerShape, cfg: &HwConfig) -> u32 {
+    match (s.arith, cfg.levers.act_buffer) {
+        (Arith::Dfsq, ActStore::Index) => s.abits(),
+        _ => s.code_bits,
+    }
+}
+
+/// Activations the quantizer (and the stats unit) take per cycle: one lane
+/// per activation word the DRAM channel delivers.
+pub fn quantizer_lanes(cfg: &HwConfig) -> u64 {
+    ((cfg.array.dram_bytes_per_cycle * 8.0) / cfg.datapath.act_bits as f64).ceil().max(1.0) as u64
+}
+
+/// Set-up work of one input channel once its Σx/min/max exist: the
+/// sequential divider for μ (one quotient bit per cycle over the
+/// accumulator width), its thresholds t_j·M̂ on the quantizer lanes' threshold
+/// multipliers, its μ-table terms μ̂_c·Σw on the columns' de-normalization
+/// multipliers (idle before the first pass).
+pub fn setup_cycles_per_channel(s: &LayerShape, cfg: &HwConfig) -> u64 {
+    let mu_entries = (s.out_c * n_masks(s.h, s.k) * n_masks(s.w, s.k)) as u64;
+    cfg.datapath.denorm_acc_bits as u64
+        + ceil_div((s.levels - 1) as u64, quantizer_lanes(cfg))
+        + ceil_div(mu_entries, cfg.array.cols as u64)
 }
 
 /// Pipeline depth of the de-normalization unit: a P entering it in cycle X
@@ -217,6 +262,19 @@ impl Plan {
         }
         let (rows, cols) = (a.rows, a.cols);
         let acc_bits = plan_acc_bits(s, cfg);
+        let lv = &cfg.levers;
+        if s.arith == Arith::Uniform && !lv.is_default() {
+            return Err(Error::config(
+                "levers",
+                format!("{} are DFSQ architecture options; the uniform-integer array has none (layer {})", lv.tags().join(", "), s.name),
+            ));
+        }
+        if lv.term_gating && s.activity.is_some_and(|a| a.macs() != s.macs()) {
+            return Err(Error::arg(
+                "term gating",
+                format!("layer {}: measured activity covers {} MACs, the layer has {}", s.name, s.activity.map_or(0, |a| a.macs()), s.macs()),
+            ));
+        }
         if s.arith == Arith::Uniform && a.dataflow != Dataflow::WeightStationary {
             return Err(Error::config(
                 "array.dataflow",
@@ -288,7 +346,7 @@ impl Plan {
         };
         // DFSQ: the whole input through the stats unit first; uniform: none
         let mut jobs = Vec::new();
-        if s.arith == Arith::Dfsq {
+        if s.arith == Arith::Dfsq && !lv.producer_stats {
             jobs.push(Job {
                 kind: JobKind::Stats,
                 bits: (s.in_c * s.h * s.w) as u64 * act_bits as u64,
@@ -320,8 +378,9 @@ impl Plan {
             }
         }
         let weight_row_beats = ceil_div(cols as u64 * s.weight_bits as u64, bus_bits).max(1);
+        let bb = buf_bits(s, cfg);
         let step_cycles = ceil_div(cols as u64 * s.weight_bits as u64, bus_bits)
-            .max(ceil_div(rows as u64 * s.code_bits as u64, bus_bits))
+            .max(ceil_div(rows as u64 * bb as u64, bus_bits))
             .max(1);
         let dram_milli_bytes = ((a.dram_bytes_per_cycle * 1000.0).round() as u64).max(1);
         let mut plan = Plan {
@@ -342,16 +401,48 @@ impl Plan {
             weight_row_beats,
             step_cycles,
             dram_milli_bytes,
+            buf_bits: bb,
+            term_gating: lv.term_gating,
+            index_acts: s.arith == Arith::Dfsq && lv.act_buffer == ActStore::Index,
+            producer_stats: lv.producer_stats,
+            setup_cycles: 0,
         };
+        if s.arith == Arith::Dfsq {
+            plan.setup_cycles = plan.exposed_setup(setup_cycles_per_channel(s, cfg));
+        }
         plan.tile_taps = plan.tiles.iter().map(|t| plan.count_tile_taps(t)).collect();
         plan.block_window_reads = (0..plan.blocks.len()).map(|b| plan.count_window_reads(b)).collect();
         Ok(plan)
     }
 
     /// Whether the layer's input first goes through the stats unit (DFSQ);
-    /// the uniform array has no stats job.
+    /// the uniform array and producer-side stats have no stats job.
     pub fn has_stats_job(&self) -> bool {
         self.jobs.first().is_some_and(|j| j.kind == JobKind::Stats)
+    }
+
+    /// Whether the layer has the per-image set-up (DFSQ, either stats mode).
+    pub fn has_setup(&self) -> bool {
+        self.shape.arith == Arith::Dfsq
+    }
+
+    /// Set-up cycles left after the last channel's statistics exist. The
+    /// stats pass delivers channel planes one after another (one every
+    /// `plane` cycles), so the set-up unit works behind it and only its tail
+    /// shows; with producer-side stats every channel is ready at layer start
+    /// and the unit runs them back to back.
+    fn exposed_setup(&self, per_channel: u64) -> u64 {
+        let s = &self.shape;
+        let n = s.in_c as u64;
+        if self.producer_stats {
+            return n * per_channel;
+        }
+        let plane = self.dram_cycles((s.h * s.w) as u64 * self.act_bits as u64);
+        if plane >= per_channel {
+            per_channel
+        } else {
+            n * per_channel - (n - 1) * plane
+        }
     }
 
     /// Cycles one DRAM transfer of `bits` occupies its channel.
@@ -400,7 +491,7 @@ fn block_dims(s: &LayerShape, cfg: &HwConfig) -> Result<(usize, usize)> {
     let acc = plan_acc_bits(s, cfg) as u64;
     let ws = a.dataflow == Dataflow::WeightStationary;
     let fits = |bh: usize, bw: usize| {
-        let codes = (s.in_c * (bh + 2 * p) * (bw + 2 * p)) as u64 * s.code_bits as u64;
+        let codes = (s.in_c * (bh + 2 * p) * (bw + 2 * p)) as u64 * buf_bits(s, cfg) as u64;
         codes <= half_bits && (!ws || (bh * bw * a.cols) as u64 * acc <= psum_bits)
     };
     let largest = |n: usize, f: &dyn Fn(usize) -> bool| {

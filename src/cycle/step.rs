@@ -77,13 +77,24 @@ impl Shared<'_> {
         if !self.mem {
             return None;
         }
-        if self.ctx.plan.has_stats_job() && self.stats_done.is_none_or(|d| d >= t) {
+        if self.setup_ready().is_none_or(|r| r > t) {
             return Some(Cause::Stats);
         }
         if first_pass_of_tile && self.tile_jobs[tile].iter().any(|&j| self.job_done[j].is_none_or(|d| d >= t)) {
             return Some(Cause::DramRead);
         }
         None
+    }
+
+    /// First cycle codes can be made (stats pass done, then the set-up);
+    /// `None` while the stats pass runs.
+    pub fn setup_ready(&self) -> Option<u64> {
+        let plan = self.ctx.plan;
+        if !plan.has_setup() {
+            return Some(0);
+        }
+        let stats = if plan.has_stats_job() { self.stats_done? + 1 } else { 0 };
+        Some(stats + plan.setup_cycles)
     }
 
     /// Codes of `tile`'s block must be on chip; standalone runs place them.
@@ -203,6 +214,14 @@ fn run(ctx: Ctx, scope: &RunScope, trace_cycles: usize) -> Result<StepRun> {
     let mut wr = Channel::default();
     let mut trace = Vec::new();
     let mut t: u64 = 0;
+    if mem && plan.has_setup() {
+        // the set-up this layer's tables took (counted from the tables themselves)
+        let s = &plan.shape;
+        sh.c.stats_values += (s.in_c * s.h * s.w) as u64;
+        sh.c.stats_divides += sh.ctx.norms_made;
+        sh.c.threshold_mults += sh.ctx.threshold_mults;
+        sh.c.mu_table_mults += sh.ctx.mu_entries * s.in_c as u64;
+    }
     loop {
         if t > guard {
             return Err(Error::arg(
@@ -275,7 +294,10 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
     let plan = sh.ctx.plan;
     if ch.cur.is_none() && ch.next < plan.jobs.len() {
         let j = &plan.jobs[ch.next];
-        let free = j.release_tile.is_none_or(|rt| sh.tile_last_issue[rt].is_some_and(|x| x < t));
+        let mut free = j.release_tile.is_none_or(|rt| sh.tile_last_issue[rt].is_some_and(|x| x < t));
+        if matches!(j.kind, JobKind::Acts { .. }) {
+            free &= sh.setup_ready().is_some_and(|r| r <= t);
+        }
         if free {
             ch.cur = Some((ch.next, 0, j.bits * 1000));
             ch.next += 1;
@@ -283,16 +305,10 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
     }
     let Some(ji) = ch.beat(plan) else { return };
     let j = plan.jobs[ji];
-    let s = &plan.shape;
     sh.job_done[ji] = Some(t);
     sh.c.dram_read_bits += j.bits;
     match j.kind {
-        JobKind::Stats => {
-            sh.stats_done = Some(t);
-            sh.c.stats_values += (s.in_c * s.h * s.w) as u64;
-            sh.c.threshold_mults += sh.ctx.threshold_mults;
-            sh.c.mu_table_mults += sh.ctx.mu_entries * s.in_c as u64;
-        }
+        JobKind::Stats => sh.stats_done = Some(t),
         JobKind::Weights { group } => {
             sh.c.weight_buf_write_bits += j.bits;
             match group {
@@ -305,7 +321,7 @@ fn read_channel(ch: &mut Channel, t: u64, sh: &mut Shared) {
         }
         JobKind::Acts { block, seq } => {
             let n = sh.act[seq % 2].fill(&sh.ctx, seq, block);
-            super::timing::account_acts(s, n, &mut sh.c);
+            super::timing::account_acts(plan, n, &mut sh.c);
         }
     }
 }

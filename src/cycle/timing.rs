@@ -7,7 +7,7 @@
 use super::counters::{Counters, RunScope};
 use super::plan::{n_masks, Arith, Job, JobKind, Plan, DENORM_STAGES};
 use crate::config::Dataflow;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Read-channel state: jobs are served strictly in list order.
 struct ReadChannel<'a> {
@@ -26,7 +26,10 @@ impl ReadChannel<'_> {
         while self.done.len() < self.jobs.len() && self.jobs[self.done.len()].needed_by <= tile {
             let j = &self.jobs[self.done.len()];
             let prev = self.done.last().map_or(0, |d| d.1 + 1);
-            let start = prev.max(j.release_tile.map_or(0, tile_release));
+            let mut start = prev.max(j.release_tile.map_or(0, tile_release));
+            if matches!(j.kind, JobKind::Acts { .. }) {
+                start = start.max(self.setup_ready(plan));
+            }
             let last = start + plan.dram_cycles(j.bits) - 1;
             self.done.push((start, last));
             account_job(plan, j, c);
@@ -43,6 +46,16 @@ impl ReadChannel<'_> {
         }
         ready
     }
+
+    /// First cycle codes can be made: the stats job (if any) done, then the
+    /// set-up (the stats job is first in the list, so it is served by now).
+    fn setup_ready(&self, plan: &Plan) -> u64 {
+        if !plan.has_setup() {
+            return 0;
+        }
+        let stats = if plan.has_stats_job() { self.done.first().map_or(0, |d| d.1 + 1) } else { 0 };
+        stats + plan.setup_cycles
+    }
 }
 
 /// Bits and operations a finished read job accounts for (shared with the
@@ -51,24 +64,55 @@ pub(crate) fn account_job(plan: &Plan, j: &Job, c: &mut Counters) {
     let s = &plan.shape;
     c.dram_read_bits += j.bits;
     match j.kind {
-        JobKind::Stats => {
-            c.stats_values += (s.in_c * s.h * s.w) as u64;
-            c.threshold_mults += (s.in_c * (s.levels - 1)) as u64;
-            c.mu_table_mults += (s.out_c * n_masks(s.h, s.k) * n_masks(s.w, s.k) * s.in_c) as u64;
-        }
+        JobKind::Stats => {}
         JobKind::Weights { .. } => c.weight_buf_write_bits += j.bits,
-        JobKind::Acts { block, .. } => account_acts(s, (s.in_c * plan.blocks[block].halo_len(s.k, s.h, s.w)) as u64, c),
+        JobKind::Acts { block, .. } => account_acts(plan, (s.in_c * plan.blocks[block].halo_len(s.k, s.h, s.w)) as u64, c),
     }
 }
 
+/// The per-image set-up of a DFSQ layer, from the shape (the stepped model
+/// counts its own from the tables it builds): every input value through the
+/// stats unit (here, or at the producer's output path), one μ division and
+/// levels − 1 threshold multiplies per channel, the μ table.
+fn account_setup(plan: &Plan, c: &mut Counters) {
+    let s = &plan.shape;
+    c.stats_values += (s.in_c * s.h * s.w) as u64;
+    c.stats_divides += s.in_c as u64;
+    c.threshold_mults += (s.in_c * (s.levels - 1)) as u64;
+    c.mu_table_mults += (s.out_c * n_masks(s.h, s.k) * n_masks(s.w, s.k) * s.in_c) as u64;
+}
+
 /// `n` activations quantized into the act buffer (both modes count one way):
-/// the codes written, and for DFSQ levels − 1 comparisons each.
-pub(crate) fn account_acts(s: &super::plan::LayerShape, n: u64, c: &mut Counters) {
-    c.act_buf_write_bits += n * s.code_bits as u64;
+/// the buffer words written, for DFSQ levels − 1 comparisons each and, when
+/// the buffer holds codes, one LUT look-up each.
+pub(crate) fn account_acts(plan: &Plan, n: u64, c: &mut Counters) {
+    let s = &plan.shape;
+    c.act_buf_write_bits += n * plan.buf_bits as u64;
     c.quantized_acts += n;
     if s.arith == Arith::Dfsq {
         c.comparisons += n * (s.levels - 1) as u64;
+        if !plan.index_acts {
+            c.lut_reads += n;
+        }
     }
+}
+
+/// Term gating from the layer's measured activity (whole layers only: the
+/// measure is per layer and image).
+fn account_gating(plan: &Plan, whole: bool, c: &mut Counters) -> Result<()> {
+    if !plan.term_gating {
+        return Ok(());
+    }
+    let s = &plan.shape;
+    let a = s.activity.ok_or_else(|| {
+        Error::arg("term gating", format!("layer {}: priced from measured codes; run the bit-accurate model first (`sqsim run`, `compare`)", s.name))
+    })?;
+    if !whole {
+        return Err(Error::arg("term gating", format!("layer {}: the measured activity covers whole layers only", s.name)));
+    }
+    c.word_ops += a.word_ops();
+    c.zero_code_macs += a.zero_macs();
+    Ok(())
 }
 
 /// Per-pass counts that do not depend on time.
@@ -84,11 +128,14 @@ pub(crate) fn account_pass(plan: &Plan, tile: usize, ch: usize, c: &mut Counters
         Arith::Uniform => c.psum_adds += n * ca,
     }
     c.weight_buf_read_bits += kk * ca * s.weight_bits as u64;
-    c.act_buf_read_bits += s.code_bits as u64
-        * match plan.dataflow {
-            Dataflow::WeightStationary => plan.block_window_reads[t.block],
-            Dataflow::OutputStationary => taps,
-        };
+    let reads = match plan.dataflow {
+        Dataflow::WeightStationary => plan.block_window_reads[t.block],
+        Dataflow::OutputStationary => taps,
+    };
+    c.act_buf_read_bits += plan.buf_bits as u64 * reads;
+    if plan.index_acts {
+        c.lut_reads += reads;
+    }
     let acc = n * ca * plan.acc_bits as u64;
     if ch > 0 {
         c.psum_read_bits += acc;
@@ -126,8 +173,9 @@ pub fn timing(plan: &Plan, scope: &RunScope) -> Result<Counters> {
         let n = t.npix as u64;
         let rel = |x: usize| tile_last_issue[x] + 1;
         let ready = rc.serve_for(plan, ti, &rel, &mut c);
-        if mem && ti == tiles[0] && plan.has_stats_job() {
-            stats_end = rc.done.first().map_or(0, |d| d.1 + 1);
+        if mem && ti == tiles[0] && plan.has_setup() {
+            stats_end = rc.setup_ready(plan);
+            account_setup(plan, &mut c);
         }
         // weights of this tile's group visible in the weight buffer
         let wbuf = rc.wready.get(t.group).copied().unwrap_or(0);
@@ -182,6 +230,7 @@ pub fn timing(plan: &Plan, scope: &RunScope) -> Result<Counters> {
             write_last = (start + plan.dram_cycles(bits) - 1) as i64;
         }
     }
+    account_gating(plan, tiles.len() == plan.tiles.len(), &mut c)?;
     let end = if mem { compute_last.max(write_last.max(0) as u64) } else { compute_last };
     c.cycles = end + 1;
     c.stalls.drain = compute_last - last_issue as u64;

@@ -20,6 +20,8 @@ pub(crate) trait StepArith {
     fn code_at(&self, c: usize, y: usize, x: usize) -> u16;
     /// The PE's product of a weight and an act-buffer word.
     fn product(&self, w: i64, raw: u16) -> Result<i64>;
+    /// Term gating: active words of the code (0 = all-zero code).
+    fn gate_class(&self, raw: u16) -> usize;
     /// A column's tap sum P of channel `ch` as an accumulator term; counts
     /// the operation it takes.
     fn column_term(&self, ch: usize, p: i64, c: &mut super::counters::Counters) -> i128;
@@ -42,6 +44,8 @@ pub(crate) struct Ctx<'a> {
     /// Per-image set-up counted with the stats job (DFSQ only).
     pub threshold_mults: u64,
     pub mu_entries: u64,
+    /// Channels the stats unit normalized (one μ division each).
+    pub norms_made: u64,
     pub arith: Box<dyn StepArith + 'a>,
 }
 
@@ -110,6 +114,9 @@ impl StepArith for DfsqArith<'_> {
         let d = d.ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))?;
         Ok(shift_add(w, d, self.f))
     }
+    fn gate_class(&self, raw: u16) -> usize {
+        self.dec.get(raw as usize).and_then(|d| d.as_ref()).map_or(0, crate::hw::Activity::class)
+    }
     fn column_term(&self, ch: usize, p: i64, c: &mut super::counters::Counters) -> i128 {
         c.denorm_mults += 1;
         HwLayer::denorm_term(&self.norms[ch], p)
@@ -147,6 +154,9 @@ impl StepArith for UniformArith<'_> {
     }
     fn product(&self, w: i64, raw: u16) -> Result<i64> {
         Ok(self.layer.product(w, raw as i64))
+    }
+    fn gate_class(&self, _raw: u16) -> usize {
+        0 // the uniform array has no words (levers are refused for it)
     }
     fn column_term(&self, _ch: usize, p: i64, c: &mut super::counters::Counters) -> i128 {
         c.psum_adds += 1;
@@ -200,6 +210,7 @@ impl<'a> Ctx<'a> {
             act: layer.act_reg(),
             threshold_mults,
             mu_entries: mu.len() as u64,
+            norms_made: norms.len() as u64,
             arith: Box::new(DfsqArith {
                 layer,
                 h,
@@ -233,6 +244,7 @@ impl<'a> Ctx<'a> {
             act: layer.act_reg(),
             threshold_mults: 0,
             mu_entries: 0,
+            norms_made: 0,
             arith: Box::new(UniformArith { layer, h, w, codes: x.iter().map(|&v| layer.code(v)).collect() }),
         })
     }
@@ -381,5 +393,15 @@ impl DenormCol {
             self.d1 = Some(it);
         }
         Ok(out)
+    }
+}
+
+/// Term gating, counted at the PE from the code it really receives.
+#[inline]
+pub(crate) fn count_gating(plan: &Plan, arith: &dyn StepArith, raw: u16, c: &mut super::counters::Counters) {
+    if plan.term_gating {
+        let a = arith.gate_class(raw);
+        c.word_ops += a as u64;
+        c.zero_code_macs += (a == 0) as u64;
     }
 }

@@ -6,7 +6,7 @@
 //! and hands P to its de-normalization unit.
 use super::plan::Plan;
 use super::step::{ArrayModel, Cause, CycleSnap, Shared};
-use super::units::Item;
+use super::units::{count_gating, Item};
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Default)]
@@ -97,12 +97,13 @@ impl WsArray {
         let seq = plan.tile_seq[tile];
         let (y, x) = plan.pixel_yx(tl.block, i);
         let (h, w, k, p) = (sh.ctx.h as isize, sh.ctx.w as isize, self.k, (self.k / 2) as isize);
-        let cb = plan.shape.code_bits as u64;
+        let cb = plan.buf_bits as u64;
         let read = |yy: isize, xx: isize, sh: &mut Shared| -> Result<Option<u16>> {
             if yy < 0 || yy >= h || xx < 0 || xx >= w {
                 return Ok(None);
             }
             sh.c.act_buf_read_bits += cb;
+            sh.c.lut_reads += plan.index_acts as u64;
             sh.act[seq % 2].read(seq, ch, yy as usize, xx as usize).map(Some)
         };
         let first_kx = if i.is_multiple_of(plan.blocks[tl.block].bw) {
@@ -242,6 +243,7 @@ impl WsArray {
                         )));
                     }
                     sh.c.macs += 1;
+                    count_gating(ctx.plan, ctx.arith.as_ref(), tin.raw, &mut sh.c);
                     let prod = ctx.arith.product(self.wb[idx][bank], tin.raw)?;
                     ctx.tap.fit(pin as i128 + prod as i128, &mut sh.ovf.tap_sum)
                 } else {

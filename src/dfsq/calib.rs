@@ -22,10 +22,17 @@ pub struct Calibration {
     pub model: String,
     pub bits: u32,
     pub method: Method,
+    /// optimal-energy's λ (absent for every other method).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lambda: f64,
     pub seed: u64,
     pub word_sets: WordSets,
     pub images: Vec<String>,
     pub layers: BTreeMap<String, Vec<Vec<f64>>>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Per quantized layer, per input channel: accumulated x_n statistics.
@@ -119,6 +126,7 @@ pub fn select_all(
         model: model_name.to_string(),
         bits: cfg.bits,
         method: cfg.method,
+        lambda: cfg.lambda,
         seed: cfg.seed,
         word_sets: u.words.clone(),
         images: stats.images.clone(),

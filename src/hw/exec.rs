@@ -29,6 +29,8 @@ pub struct LayerReport {
     /// Σ (hw − float)² and Σ float², for a relative error energy.
     pub err_energy: f64,
     pub ref_energy: f64,
+    /// Words of the codes the PEs received, summed over calls.
+    pub activity: super::Activity,
 }
 
 pub struct HwExec<'a> {
@@ -100,6 +102,7 @@ impl ConvExec for HwExec<'_> {
         rep.macs += (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
         rep.overflow.act_in += act_in;
         rep.overflow.add(&OverflowCounts { act_in: 0, ..run.overflow });
+        rep.activity.add(&run.activity);
         rep.max_abs_err = rep.max_abs_err.max(err.0);
         rep.err_energy += err.1;
         rep.ref_energy += err.2;

@@ -61,6 +61,7 @@ impl HwLayer {
         let pad = k / 2;
         let norms = self.norms(x, hw, post_relu);
         let idx = self.indices(x, hw, &norms);
+        let activity = super::Activity::of_indices(self, &idx, h, w);
         let f = self.cfg.datapath.pe_frac_bits;
         let ff = self.quant.first().map_or(f, |q| q.frac_bits);
         let (tap, accr, act) = (self.tap_reg(), self.acc_reg(), self.act_reg());
@@ -100,7 +101,7 @@ impl HwLayer {
         if gemm_exact {
             let mu = super::gemm::MuTable { tab: &mu_tab, row_id: &row_id, col_id: &col_id, nr, nc };
             let (out, overflow) = self.run_gemm(&idx, up, h, w, &norms, &mu);
-            return Ok(LayerRun { out, norms, overflow });
+            return Ok(LayerRun { out, norms, overflow, activity });
         }
         let mut s_plane = vec![0i64; if exact { x.len() } else { 0 }];
         s_plane.par_chunks_mut(hw).zip(idx.par_chunks(hw)).zip(&self.quant).for_each(|((sc, ic), q)| {
@@ -211,7 +212,7 @@ impl HwLayer {
 
         let pixels: Vec<(usize, usize)> = bands.iter().map(|&(y0, y1)| (y0 * w, y1 * w)).collect();
         let (out, overflow) = gather_bands(self.out_c, hw, &pixels, results);
-        Ok(LayerRun { out, norms, overflow })
+        Ok(LayerRun { out, norms, overflow, activity })
     }
 }
 

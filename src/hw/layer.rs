@@ -47,6 +47,8 @@ pub struct LayerRun {
     pub out: Vec<i64>,
     pub norms: Vec<ChannelNorm>,
     pub overflow: OverflowCounts,
+    /// Words of the codes the PEs received (term gating's measure).
+    pub activity: super::Activity,
 }
 
 /// Δ as an unsigned `bits`-bit mantissa and a shift: Δ ≈ mult / 2^shift.
@@ -211,6 +213,7 @@ impl HwLayer {
         let f = self.cfg.datapath.pe_frac_bits;
         let pad = (self.k / 2) as isize;
         let mut ovf = OverflowCounts::default();
+        let mut activity = super::Activity::default();
         let mut out = vec![0i64; self.out_c * hw];
         for o in 0..self.out_c {
             for y in 0..h {
@@ -230,6 +233,7 @@ impl HwLayer {
                                 let sy = (y as isize + ky as isize - pad) as usize;
                                 let sx = (xx as isize + kx as isize - pad) as usize;
                                 let code = &self.quant[c].decoded[idx[c * hw + sy * w + sx] as usize];
+                                activity.macs_by_words[super::Activity::class(code)] += 1;
                                 let prod = shift_add(self.weight(o, c, ky * self.k + kx), code, f);
                                 p = tap.fit(p as i128 + prod as i128, &mut ovf.tap_sum);
                             }
@@ -242,6 +246,6 @@ impl HwLayer {
                 }
             }
         }
-        Ok(LayerRun { out, norms, overflow: ovf })
+        Ok(LayerRun { out, norms, overflow: ovf, activity })
     }
 }

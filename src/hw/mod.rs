@@ -3,6 +3,7 @@
 //! quantizer, the PE product, de-normalization and requantization — the
 //! primitives the cycle model reuses — plus a naive and a fast layer kernel
 //! that agree bit for bit, and the executor that runs whole models.
+pub mod activity;
 pub mod exec;
 pub mod fast;
 pub mod fixed;
@@ -12,6 +13,7 @@ pub mod quantizer;
 pub mod stats;
 pub mod uniform;
 
+pub use activity::Activity;
 pub use exec::{HwExec, LayerReport};
 pub use fixed::{OverflowCounts, Reg};
 pub use layer::{HwLayer, LayerRun};

@@ -102,13 +102,7 @@ impl SampleHist {
     /// Squared error of sending every sample in (lo/G, hi/G] to `p`
     /// (p = p_int / 2^F). `lo = None` means −∞, `hi = None` means +∞.
     pub fn seg_cost(&self, lo: Option<i64>, hi: Option<i64>, p_int: i64) -> f64 {
-        let top = self.cnt.len() - 1;
-        let hi_i = match hi {
-            None => Some(top),
-            Some(h) => self.idx(h),
-        };
-        let Some(hi_i) = hi_i else { return 0.0 };
-        let lo_i = lo.and_then(|l| self.idx(l));
+        let Some((lo_i, hi_i)) = self.span(lo, hi) else { return 0.0 };
         let take = |v: &Vec<f64>| v[hi_i] - lo_i.map_or(0.0, |l| v[l]);
         let (n, s1, s2) = (take(&self.cnt), take(&self.s1), take(&self.s2));
         if n <= 0.0 {
@@ -116,6 +110,22 @@ impl SampleHist {
         }
         let p = p_int as f64 / (1u64 << self.frac_bits) as f64;
         (s2 - 2.0 * p * s1 + p * p * n).max(0.0)
+    }
+
+    /// Number of samples in (lo/G, hi/G] (`None`: unbounded), as `seg_cost` takes them.
+    pub fn seg_count(&self, lo: Option<i64>, hi: Option<i64>) -> f64 {
+        let Some((lo_i, hi_i)) = self.span(lo, hi) else { return 0.0 };
+        (self.cnt[hi_i] - lo_i.map_or(0.0, |l| self.cnt[l])).max(0.0)
+    }
+
+    /// Prefix indices (exclusive low, inclusive high) of (lo/G, hi/G];
+    /// `None` when the segment ends below every cell.
+    fn span(&self, lo: Option<i64>, hi: Option<i64>) -> Option<(Option<usize>, usize)> {
+        let hi_i = match hi {
+            None => self.cnt.len() - 1,
+            Some(h) => self.idx(h)?,
+        };
+        Some((lo.and_then(|l| self.idx(l)), hi_i))
     }
 
     /// Total squared error of nearest-point quantization (ties to the lower

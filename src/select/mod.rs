@@ -22,6 +22,10 @@ pub const MAX_BITS: u32 = 8;
 pub enum Method {
     KMeans,
     Optimal,
+    /// The exact DP with each point also charged λ × its SQ code's active
+    /// words per sample landing on it (`SelectConfig::lambda`).
+    #[serde(rename = "optimal-energy")]
+    OptimalEnergy,
     Exhaustive,
 }
 
@@ -31,11 +35,12 @@ impl std::str::FromStr for Method {
         match s.to_ascii_lowercase().as_str() {
             "kmeans" | "k-means" => Ok(Method::KMeans),
             "optimal" | "dp" => Ok(Method::Optimal),
+            "optimal-energy" | "energy" => Ok(Method::OptimalEnergy),
             "exhaustive" => Ok(Method::Exhaustive),
             _ => Err(Error::Unknown {
                 kind: "selection method".into(),
                 name: s.into(),
-                known: "kmeans, optimal, exhaustive".into(),
+                known: "kmeans, optimal, optimal-energy, exhaustive".into(),
             }),
         }
     }
@@ -46,9 +51,30 @@ impl Method {
         match self {
             Method::KMeans => "kmeans",
             Method::Optimal => "optimal",
+            Method::OptimalEnergy => "optimal-energy",
             Method::Exhaustive => "exhaustive",
         }
     }
+
+    /// The name with its λ where it has one (`optimal-energy-l0.001`):
+    /// file names and design names.
+    pub fn label(self, lambda: f64) -> String {
+        match self {
+            Method::OptimalEnergy => format!("optimal-energy-l{lambda}"),
+            m => m.name().to_string(),
+        }
+    }
+}
+
+/// λ must be a finite number ≥ 0, and only optimal-energy takes one.
+pub fn check_lambda(method: Method, lambda: f64) -> Result<()> {
+    if !(lambda.is_finite() && lambda >= 0.0) {
+        return Err(Error::arg("lambda", format!("{lambda} must be a finite number ≥ 0")));
+    }
+    if lambda != 0.0 && method != Method::OptimalEnergy {
+        return Err(Error::arg("lambda", format!("{lambda} given for {}; only optimal-energy takes a λ", method.name())));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug)]
@@ -59,11 +85,14 @@ pub struct SelectConfig {
     /// k-means restarts (DATAPATH.md §1: 5).
     pub restarts: usize,
     pub max_iter: usize,
+    /// optimal-energy: weight of one active word per sample against the
+    /// squared error (normalized units); 0 for every other method.
+    pub lambda: f64,
 }
 
 impl Default for SelectConfig {
     fn default() -> Self {
-        SelectConfig { bits: 4, method: Method::KMeans, seed: 0, restarts: 5, max_iter: 100 }
+        SelectConfig { bits: 4, method: Method::KMeans, seed: 0, restarts: 5, max_iter: 100, lambda: 0.0 }
     }
 }
 
@@ -75,7 +104,7 @@ impl SelectConfig {
         if self.restarts == 0 || self.max_iter == 0 {
             return Err(Error::arg("k-means", "restarts and max_iter must be ≥ 1"));
         }
-        Ok(())
+        check_lambda(self.method, self.lambda)
     }
 }
 
@@ -161,6 +190,13 @@ pub fn select_hist(hist: &SampleHist, u: &UniversalSet, cfg: &SelectConfig, stre
             kmeans::kmeans(hist, u.ints(), &p, &mut SplitMix64::stream(cfg.seed, stream))
         }
         Method::Optimal => optimal::optimal(hist, u.ints(), k),
+        Method::OptimalEnergy => {
+            let words: Vec<f64> = u.codes().iter().map(|c| c.active_words(&u.words) as f64).collect();
+            let (idx, _) = optimal::optimal_energy(hist, u.ints(), k, &words, cfg.lambda);
+            let pts: Vec<i64> = idx.iter().map(|&i| u.ints()[i]).collect();
+            let sse = hist.sse(&pts);
+            (idx, sse)
+        }
         Method::Exhaustive => {
             return Err(Error::arg("method", "exhaustive search needs raw samples; use kmeans or optimal"))
         }

@@ -10,12 +10,30 @@ use super::hist::SampleHist;
 
 /// Returns the chosen point indices into `u` (sorted) and their SSE.
 pub fn optimal(hist: &SampleHist, u: &[i64], k: usize) -> (Vec<usize>, f64) {
+    optimal_energy(hist, u, k, &[], 0.0)
+}
+
+/// The same DP with every sample that lands on point u_j also charged
+/// `lambda · words[j]` (its code's active words): the cost stays a sum over
+/// the segments nearest-point quantization makes, so the chain DP is still
+/// exact. Returns the indices and the minimized cost (SSE + λ·word count).
+/// `words` may be empty when `lambda` is 0.
+pub fn optimal_energy(hist: &SampleHist, u: &[i64], k: usize, words: &[f64], lambda: f64) -> (Vec<usize>, f64) {
     let m = u.len();
     let k = k.min(m).max(1);
-    // gain[i][j] (i < j): error of samples in (u_i, u_j] split at the midpoint.
+    // cost of sending the samples in (lo, hi] to u_j
+    let seg = |lo: Option<i64>, hi: Option<i64>, j: usize| {
+        let e = hist.seg_cost(lo, hi, u[j]);
+        if lambda == 0.0 {
+            e
+        } else {
+            e + lambda * words[j] * hist.seg_count(lo, hi)
+        }
+    };
+    // gain[i][j] (i < j): cost of samples in (u_i, u_j] split at the midpoint.
     let pair = |i: usize, j: usize| {
         let mid = u[i] + u[j];
-        hist.seg_cost(Some(2 * u[i]), Some(mid), u[i]) + hist.seg_cost(Some(mid), Some(2 * u[j]), u[j])
+        seg(Some(2 * u[i]), Some(mid), i) + seg(Some(mid), Some(2 * u[j]), j)
     };
     let mut g = vec![0f64; m * m];
     for i in 0..m {
@@ -23,8 +41,8 @@ pub fn optimal(hist: &SampleHist, u: &[i64], k: usize) -> (Vec<usize>, f64) {
             g[i * m + j] = pair(i, j);
         }
     }
-    let left: Vec<f64> = (0..m).map(|j| hist.seg_cost(None, Some(2 * u[j]), u[j])).collect();
-    let right: Vec<f64> = (0..m).map(|j| hist.seg_cost(Some(2 * u[j]), None, u[j])).collect();
+    let left: Vec<f64> = (0..m).map(|j| seg(None, Some(2 * u[j]), j)).collect();
+    let right: Vec<f64> = (0..m).map(|j| seg(Some(2 * u[j]), None, j)).collect();
 
     let mut f = vec![vec![f64::INFINITY; m]; k];
     let mut from = vec![vec![usize::MAX; m]; k];
