@@ -9,7 +9,7 @@ use crate::cycle::cost::{CostTable, Energy};
 use crate::cycle::exec::{network_cost, network_shapes, uniform_network_cost, uniform_network_shapes};
 use crate::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use crate::eval::{score, super_resolve, Scores};
-use crate::hw::{HwExec, UniformHwExec};
+use crate::hw::{Activity, HwExec, UniformHwExec};
 use crate::image::SrPair;
 use crate::model::{ConvExec, Model};
 use crate::quant::uniform::Range;
@@ -93,8 +93,9 @@ impl DesignSpec {
 }
 
 /// The default design list: DFSQ (k-means) at 3/4/6/8 bits, Min-Max,
-/// percentile and dfsq-uniform at 4/6/8, and the conventional W8A8 design
-/// (symmetric int8 weights, per-tensor uint8 activations, int32 accumulators).
+/// percentile and dfsq-uniform at 4/6/8, the conventional W8A8 design
+/// (symmetric int8 weights, per-tensor uint8 activations, int32
+/// accumulators), and DFSQ W4/W3 with each architecture lever and all.
 pub fn default_designs(percentile: f64) -> Vec<DesignSpec> {
     let mut d: Vec<DesignSpec> = [3, 4, 6, 8]
         .iter()
@@ -106,6 +107,15 @@ pub fn default_designs(percentile: f64) -> Vec<DesignSpec> {
         }
     }
     d.push(DesignSpec::new(QMethod::MinMax, 8, WeightScheme::Symmetric));
+    // DFSQ's architecture levers at 4 and 3 bits, each alone and all
+    // together (costed from the k-means designs' runs: no extra evaluation)
+    for b in [4, 3] {
+        for tag in ["gate", "idx", "pstats", "all"] {
+            let mut lv = LeverConfig::default();
+            lv.set_tag(tag).expect("known lever tag");
+            d.push(DesignSpec::new(QMethod::Dfsq(crate::select::Method::KMeans), b, WeightScheme::Asymmetric).with_levers(lv));
+        }
+    }
     d
 }
 
@@ -177,6 +187,7 @@ impl Prepared {
             score(&sr, &pair.hr, model.scale)
         };
         let b = self.spec.bits;
+        let mut words = Activity::default();
         let (float, hw, overflows, costs) = match &self.kind {
             Kind::Dfsq { u, fq, hw } => {
                 let before = hw.reports();
@@ -192,6 +203,9 @@ impl Prepared {
                     costs.push(network_cost(&shapes, &u.words, cfg, table)?);
                 }
                 let ovf = |r: &[crate::hw::LayerReport]| r.iter().map(|l| l.overflow.total()).sum::<u64>();
+                for (a, z) in after.iter().zip(&before) {
+                    words.add(&a.activity.sub(&z.activity));
+                }
                 (run(fq)?, s, ovf(&after) - ovf(&before), costs)
             }
             Kind::Uniform { fq, hw } => {
@@ -204,7 +218,15 @@ impl Prepared {
         };
         Ok(costs
             .into_iter()
-            .map(|cost| ImageEval { float, hw, overflows, energy_pj: cost.energy_pj, cycles: cost.total.cycles, area_um2: cost.area_um2.total })
+            .map(|cost| ImageEval {
+                float,
+                hw,
+                overflows,
+                energy_pj: cost.energy_pj,
+                cycles: cost.total.cycles,
+                area_um2: cost.area_um2.total,
+                activity: words,
+            })
             .collect())
     }
 }
@@ -218,6 +240,31 @@ pub struct ImageEval {
     pub energy_pj: Energy,
     pub cycles: u64,
     pub area_um2: f64,
+    /// DFSQ: the words of the codes the PEs received, whole network.
+    pub activity: Activity,
+}
+
+/// How many words of the codes a DFSQ design's PEs receive are on (the
+/// measure term gating is priced from), over every MAC of every image.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CodeWords {
+    /// Share of MACs whose code has 0 (all-zero code), 1, 2, … active words.
+    pub mac_share_by_words: Vec<f64>,
+    pub mean_active_words: f64,
+}
+
+impl CodeWords {
+    pub fn of(a: &Activity) -> Option<Self> {
+        let n = a.macs();
+        if n == 0 {
+            return None;
+        }
+        let last = a.macs_by_words.iter().rposition(|&x| x > 0).unwrap_or(0);
+        Some(CodeWords {
+            mac_share_by_words: a.macs_by_words[..=last].iter().map(|&x| x as f64 / n as f64).collect(),
+            mean_active_words: a.word_ops() as f64 / n as f64,
+        })
+    }
 }
 
 /// Energy of one image by component, mJ (the JSON `energy_breakdown_mj`).
@@ -269,6 +316,8 @@ pub struct DesignRow {
     pub cycles: f64,
     pub pareto: bool,
     pub pareto_area: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_words: Option<CodeWords>,
 }
 
 impl DesignRow {
@@ -300,6 +349,10 @@ impl DesignRow {
             cycles: evals.iter().map(|x| x.cycles as f64).sum::<f64>() / n,
             pareto: false,
             pareto_area: false,
+            code_words: CodeWords::of(&evals.iter().fold(Activity::default(), |mut t, x| {
+                t.add(&x.activity);
+                t
+            })),
         }
     }
 }

@@ -210,6 +210,8 @@ fn setup_is_on_the_critical_path() {
     let l = HwLayer::prepare(&p.layer, &u, &cfg).unwrap();
     let (c, plan, _) = check(&l, &p);
     let per = sqsim::cycle::plan::setup_cycles_per_channel(&plan.shape, &cfg);
+    // by hand: 48 divider cycles + ⌈15 thresholds / 6 lanes⌉ + ⌈16·3·3 μ entries / 16 columns⌉
+    assert_eq!(per, 48 + 3 + 9);
     assert_eq!(plan.setup_cycles, 4 * per, "producer stats: every channel's set-up back to back");
     assert!(c.stalls.stats == plan.setup_cycles, "{} vs {}", c.stalls.stats, plan.setup_cycles);
     assert_eq!(c.stats_divides, 4);
@@ -253,5 +255,28 @@ fn shape_of(in_c: usize, out_c: usize, k: usize, h: usize, w: usize) -> LayerSha
         levels: 16,
         arith: sqsim::cycle::plan::Arith::Dfsq,
         activity: None,
+    }
+}
+
+/// With a stats pass the set-up works behind it, channel by channel: the
+/// exposed part follows the recurrence f_c = max(f_{c−1}, (c+1)·P) + S.
+#[test]
+fn setup_behind_the_stats_pass_follows_the_pipeline() {
+    let u = UniversalSet::default();
+    for (dram, h, w) in [(16.0, 5, 5), (4000.0, 3, 3), (0.5, 6, 4)] {
+        let p = problem(8, 5, 16, 3, h, w, 4, 4);
+        let cfg = cfg_with(|c| c.array.dram_bytes_per_cycle = dram);
+        let l = HwLayer::prepare(&p.layer, &u, &cfg).unwrap();
+        let (c, plan, _) = check(&l, &p);
+        let s = sqsim::cycle::plan::setup_cycles_per_channel(&plan.shape, &cfg);
+        let plane = plan.dram_cycles((h * w) as u64 * cfg.datapath.act_bits as u64);
+        let mut f = 0u64;
+        for ch in 0..5u64 {
+            f = f.max((ch + 1) * plane) + s;
+        }
+        assert_eq!(plan.setup_cycles, f - 5 * plane, "DRAM {dram} B/cycle");
+        // the first pass waits for exactly the stats pass and the set-up
+        let pass = plan.dram_cycles((5 * h * w) as u64 * cfg.datapath.act_bits as u64);
+        assert_eq!(c.stalls.stats, pass + plan.setup_cycles, "DRAM {dram} B/cycle");
     }
 }

@@ -286,7 +286,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bits: a.bits,
         wbits,
         abits,
-        method: qm.label(),
+        method: match qm {
+            QMethod::Dfsq(m) => format!("dfsq-{}", m.label(a.lambda)),
+            _ => qm.label(),
+        },
         scale: model.scale,
         hw_config: hw_cfg.as_ref().map(|c| c.name.clone()),
         datasets,

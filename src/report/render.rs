@@ -510,7 +510,9 @@ pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
 /// against energy per image and against area, one colour per method family,
 /// the front joined by a line, FP as a dashed horizontal line.
 pub fn front_svg(rows: &[crate::compare::DesignRow], fp_psnr: f64) -> Result<String> {
-    let fams = ["dfsq", "minmax", "percentile", "dfsq-uniform"];
+    // DFSQ with architecture levers (`+gate`, `+idx`, `+pstats`) is its own series
+    let fams = ["dfsq", "dfsq + levers", "minmax", "percentile", "dfsq-uniform"];
+    let series = |r: &crate::compare::DesignRow| if r.name.contains('+') { "dfsq + levers".to_string() } else { r.method.clone() };
     svg((1000, 420), |root| {
         let panels = root.split_evenly((1, 2));
         type Get = fn(&crate::compare::DesignRow) -> (f64, bool);
@@ -538,7 +540,7 @@ pub fn front_svg(rows: &[crate::compare::DesignRow], fp_psnr: f64) -> Result<Str
             ch.draw_series(LineSeries::new(front, BLACK.mix(0.5).stroke_width(1))).map_err(plot_err)?;
             for (k, fam) in fams.iter().enumerate() {
                 let col = PALETTE[k];
-                let pts: Vec<&crate::compare::DesignRow> = rows.iter().filter(|r| r.method == *fam).collect();
+                let pts: Vec<&crate::compare::DesignRow> = rows.iter().filter(|r| series(r) == *fam).collect();
                 if pts.is_empty() {
                     continue;
                 }
