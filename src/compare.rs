@@ -428,7 +428,7 @@ pub struct CompareSummary {
 
 impl CompareSummary {
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let b = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let b = crate::io_util::read_input(path)?;
         serde_json::from_slice(&b).map_err(|e| Error::format(path, format!("not a `sqsim compare` JSON: {e}")))
     }
 }

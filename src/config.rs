@@ -266,7 +266,8 @@ impl HwConfig {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::io_util::read_input(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::format(path, "not UTF-8 text"))?;
         Self::from_toml(&text, &path.display().to_string())
     }
 

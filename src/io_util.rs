@@ -1,10 +1,88 @@
 //! Atomic output: write to a temporary sibling, fsync, rename. A killed run
-//! leaves either the old file or the new one, never half of one.
+//! leaves either the old file or the new one, never half of one. And inputs
+//! are never overwritten: every file a command reads goes through
+//! [`read_input`] (or [`note_input`]), and [`atomic_write`] refuses to
+//! replace any of them. Paths a file names are kept inside its directory
+//! ([`contained`]).
 use crate::{Error, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Canonical paths of every file this process has read as input.
+static INPUTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The path a (possibly not yet existing) file resolves to: symlinks and
+/// `..` of its directory resolved.
+pub fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(c) = path.canonicalize() {
+        return Some(c);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(dir.canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// Records `path` as an input of this command (it must not be overwritten).
+pub fn note_input(path: &Path) {
+    if let (Some(c), Ok(mut v)) = (path.canonicalize().ok(), INPUTS.lock()) {
+        if !v.contains(&c) {
+            v.push(c);
+        }
+    }
+}
+
+/// Reads an input file whole and records it.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let b = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    note_input(path);
+    Ok(b)
+}
+
+/// Refuses an output path that is (or resolves to) an input already read.
+pub fn refuse_input(path: &Path) -> Result<()> {
+    let Some(r) = resolved(path) else { return Ok(()) };
+    if INPUTS.lock().map(|v| v.contains(&r)).unwrap_or(false) {
+        return Err(Error::arg(
+            "output path",
+            format!("{} is an input of this command; refusing to overwrite it", path.display()),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file (after resolving links).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((resolved(a), resolved(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// `rel`, a path named inside the file `named_by`, resolved against that
+/// file's directory; refused if it is absolute or leads (through `..` or a
+/// symlink) outside that directory.
+pub fn contained(named_by: &Path, rel: &str) -> Result<PathBuf> {
+    let dir = match named_by.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let outside = || Error::format(named_by, format!("path `{rel}` leads outside {}", dir.display()));
+    if Path::new(rel).is_absolute() {
+        return Err(outside());
+    }
+    let joined = dir.join(rel);
+    let (Ok(root), Ok(real)) = (dir.canonicalize(), joined.canonicalize()) else {
+        // a missing file: report it as such, with the path the file names
+        return std::fs::metadata(&joined).map(|_| joined.clone()).map_err(|e| Error::io(&joined, e));
+    };
+    if !real.starts_with(&root) {
+        return Err(outside());
+    }
+    Ok(real)
+}
 
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    refuse_input(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -122,6 +122,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.lambda != 0.0 && !methods.contains(&QMethod::Dfsq(sqsim::select::Method::OptimalEnergy)) {
         bail!("invalid --lambda: only optimal-energy takes a λ");
     }
+    if let (Some(o), Some(p)) = (&a.out, &a.per_image) {
+        if sqsim::io_util::same_file(o, p) {
+            bail!("--out {} is the --per-image file; they must differ", o.display());
+        }
+    }
     for out in a.out.iter().chain(&a.per_image) {
         check_writable(out)?;
     }

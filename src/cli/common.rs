@@ -139,6 +139,7 @@ pub fn resolve_calibration(
 /// Fails fast, before long work, when an output file could not be written:
 /// its directory must exist and accept a new file.
 pub fn check_writable(out: &Path) -> anyhow::Result<()> {
+    sqsim::io_util::refuse_input(out)?;
     let dir = match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -266,7 +266,7 @@ fn merge(a: &Args) -> anyhow::Result<()> {
     // each shard with its shard information taken out
     let mut parts: Vec<(Report, ShardInfo)> = Vec::new();
     for p in &a.merge {
-        let b = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let b = sqsim::io_util::read_input(p).with_context(|| format!("reading {}", p.display()))?;
         let mut r: Report = serde_json::from_slice(&b).map_err(|e| anyhow::anyhow!("{}: not a `sqsim compare --shard` JSON: {e}", p.display()))?;
         let Some(s) = r.shard.take() else { bail!("{}: not a shard (written without --shard)", p.display()) };
         parts.push((r, s));

@@ -23,6 +23,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let mut rows: Vec<SweepRow> = Vec::new();
     for p in &a.inputs {
         let mut r = csv::Reader::from_path(p).with_context(|| format!("reading {}", p.display()))?;
+        sqsim::io_util::note_input(p);
         let before = rows.len();
         for (i, row) in r.deserialize().enumerate() {
             rows.push(row.with_context(|| format!("{}: row {} is not a sweep row", p.display(), i + 1))?);

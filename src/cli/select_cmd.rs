@@ -32,6 +32,7 @@ pub struct Args {
 
 pub fn read_samples(path: &PathBuf) -> anyhow::Result<Vec<f32>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading samples {}", path.display()))?;
+    sqsim::io_util::note_input(path);
     let mut out = Vec::new();
     for (ln, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("");

@@ -143,7 +143,7 @@ impl Calibration {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::io_util::read_input(path)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::format(path, format!("not a calibration file: {e}")))
     }
 

@@ -70,7 +70,7 @@ impl RgbImage {
 /// Load a PNG as RGB8. Missing/unreadable file → `Error::Io`; anything that
 /// does not decode as PNG → `Error::Format` naming `path`.
 pub fn load_rgb(path: &Path) -> Result<RgbImage> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::io_util::read_input(path)?;
     decode_png(&bytes, path)
 }
 

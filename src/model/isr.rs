@@ -9,7 +9,7 @@ use crate::float::{conv2d, ops};
 use crate::{Error, Feature, Result};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -70,7 +70,6 @@ fn bad(path: &Path, what: impl Into<String>) -> Error {
 /// tensors consumed in manifest order; uint8/uint16 affine-quantized values
 /// decode as `min + scale*q` (as tfjs does), float16 and float32 as is.
 fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
-    let dir = json_path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let groups = manifest.as_array().ok_or_else(|| bad(json_path, "weightsManifest is not a list"))?;
     let mut map = HashMap::new();
     for (gi, group) in groups.iter().enumerate() {
@@ -78,8 +77,8 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
         let mut buf = Vec::new();
         for p in paths {
             let rel = p.as_str().ok_or_else(|| bad(json_path, format!("weight group {gi}: path is not a string")))?;
-            let shard = dir.join(rel);
-            buf.extend(std::fs::read(&shard).map_err(|e| Error::io(&shard, e))?);
+            let shard = crate::io_util::contained(json_path, rel)?;
+            buf.extend(crate::io_util::read_input(&shard)?);
         }
         let list = group["weights"].as_array().ok_or_else(|| bad(json_path, format!("weight group {gi} has no weights")))?;
         let mut off = 0usize;
@@ -194,7 +193,7 @@ impl IsrRdn {
     pub fn load(path: &Path) -> Result<Self> {
         let json_path = if path.is_dir() { path.join("model.json") } else { path.to_path_buf() };
         let jp = json_path.as_path();
-        let bytes = std::fs::read(jp).map_err(|e| Error::io(jp, e))?;
+        let bytes = crate::io_util::read_input(jp)?;
         let root: Value = serde_json::from_slice(&bytes).map_err(|e| bad(jp, format!("not valid JSON: {e}")))?;
         let wts = read_weights(jp, &root["weightsManifest"])?;
         let cfg = &root["modelTopology"]["model_config"]["config"];

@@ -47,7 +47,7 @@ impl StateDict {
     }
 
     pub fn read_safetensors(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::io_util::read_input(path)?;
         let st = safetensors::SafeTensors::deserialize(&bytes)
             .map_err(|e| Error::format(path, format!("not a valid safetensors file: {e}")))?;
         let mut tensors = BTreeMap::new();

@@ -162,7 +162,7 @@ impl RangeCalibration {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::io_util::read_input(path)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::format(path, format!("not a range calibration file: {e}")))
     }
 
