@@ -62,6 +62,42 @@ pub struct Axes {
     pub act_frac_bits: Vec<u32>,
 }
 
+impl Axes {
+    /// Every axis value must be valid on its own (applied alone to `base`):
+    /// an out-of-range value is refused naming its flag, not dropped. Only
+    /// combinations invalid together (e.g. act_frac_bits ≥ act_bits) are
+    /// left out of a grid.
+    pub fn validate(&self, base: &HwConfig) -> crate::Result<()> {
+        let check = |flag: &str, v: u32, set: &dyn Fn(&mut HwConfig)| -> crate::Result<()> {
+            let mut c = base.clone();
+            set(&mut c);
+            c.validate().map_err(|e| crate::Error::arg(flag, format!("{v}: {e}")))
+        };
+        for &m in &self.mant_bits {
+            check("--mant-bits", m, &|c| {
+                c.denorm.max_mant_bits = m;
+                c.denorm.mean_mant_bits = m;
+            })?;
+        }
+        for &v in &self.acc_bits {
+            check("--acc-bits", v, &|c| c.datapath.denorm_acc_bits = v)?;
+        }
+        for &v in &self.act_bits {
+            // its own fraction rule is checked with the fractions below
+            check("--act-bits", v, &|c| {
+                c.datapath.act_bits = v;
+                c.datapath.act_frac_bits = c.datapath.act_frac_bits.min(v.saturating_sub(1));
+            })?;
+        }
+        for &f in &self.act_frac_bits {
+            if !self.act_bits.iter().chain([&base.datapath.act_bits]).any(|&a| f < a) {
+                return Err(crate::Error::arg("--act-frac-bits", format!("{f}: not below any activation width")));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn fmt_name(f: DenormFormat) -> &'static str {
     match f {
         DenormFormat::Full => "full",

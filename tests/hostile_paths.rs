@@ -89,3 +89,21 @@ fn commands_refuse_an_output_that_is_one_of_their_inputs() {
     assert_eq!(std::fs::read(&img).unwrap(), img_bytes, "an input image was overwritten");
     assert_eq!(std::fs::read(&hw).unwrap(), hw_bytes, "the --hw file was overwritten");
 }
+
+/// Class 2 of the robustness issue: an invalid value is refused naming its
+/// flag, never dropped or read as another value.
+#[test]
+fn invalid_values_are_refused_not_dropped() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("s.csv");
+    let o = out.to_str().unwrap();
+    for (flag, v) in [("--acc-bits", "48,70"), ("--mant-bits", "0,8"), ("--act-bits", "24,40"), ("--act-frac-bits", "30")] {
+        refused(&["sweep", "--model", "edsr_x2", flag, v, "--out", o], flag);
+    }
+    refused(&["sweep", "--model", "edsr_x2", "--limit", "0", "--out", o], "--limit 0");
+    refused(&["accuracy", "--model", "edsr_x2", "--bits", "4", "--limit", "0"], "--limit 0");
+    let c = d.path().join("c.json");
+    refused(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--max-images", "0", "--out", c.to_str().unwrap()], "--max-images 0");
+    refused(&["run", "--model", "edsr_x2", "--limit", "0"], "--limit 0");
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0, "a refused command wrote a file");
+}

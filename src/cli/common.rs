@@ -92,11 +92,20 @@ pub fn progress(n: usize, msg: &str, quiet: bool) -> ProgressBar {
 }
 
 /// Calibration images (LR at the model's scale), from a dataset name or dir.
+/// A count flag (`--limit`, `--max-images`, …) must be at least 1: 0 is
+/// refused, not read as 1.
+pub fn positive(flag: &str, n: usize) -> anyhow::Result<usize> {
+    if n == 0 {
+        bail!("invalid {flag} 0: must be at least 1");
+    }
+    Ok(n)
+}
+
 pub fn calib_images(model: &Model, images: &str, max: Option<usize>) -> anyhow::Result<Vec<(String, sqsim::Feature)>> {
     let (_, dir) = resolve_dataset(images)?;
     let mut paths = list_images(&dir)?;
     if let Some(m) = max {
-        paths.truncate(m.max(1));
+        paths.truncate(positive("--max-images", m)?);
     }
     Ok(load_lr_images(&paths, model.scale)?)
 }
@@ -185,8 +194,8 @@ pub fn measure_ranges(model: &Model, imgs: &[(String, sqsim::Feature)], quiet: b
 /// `--dataset D... [--limit N]`: each dataset's name and image paths,
 /// resolved before any long work; `--limit 0` is refused.
 pub fn resolve_sets(datasets: &[String], limit: Option<usize>) -> anyhow::Result<Vec<(String, Vec<PathBuf>)>> {
-    if limit == Some(0) {
-        bail!("invalid --limit: 0 images");
+    if let Some(n) = limit {
+        positive("--limit", n)?;
     }
     datasets
         .iter()

@@ -62,7 +62,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let (name, dir) = resolve_dataset(d)?;
         let mut paths = list_images(&dir)?;
         if let Some(n) = a.limit {
-            paths.truncate(n.max(1));
+            paths.truncate(super::common::positive("--limit", n)?);
         }
         datasets.push((name, paths));
     }

@@ -99,6 +99,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         act_bits: a.act_bits.clone(),
         act_frac_bits: a.act_frac_bits.clone(),
     };
+    axes.validate(&base)?;
     let points = grid(&base, &axes, a.full_grid);
     if points.is_empty() {
         bail!("the sweep axes give no valid configuration");
@@ -106,7 +107,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (_, dir) = resolve_dataset(&a.dataset)?;
     let mut paths = list_images(&dir)?;
     if let Some(n) = a.limit {
-        paths.truncate(n.max(1));
+        paths.truncate(super::common::positive("--limit", n)?);
     }
     let u = UniversalSet::default();
     let model = a.net.load()?;
