@@ -74,14 +74,20 @@ impl DesignSpec {
         self.method == o.method && self.bits == o.bits && self.weights == o.weights && self.lambda == o.lambda
     }
 
-    /// The hardware config this design runs on: `base` with its levers.
-    pub fn hw_config(&self, base: &HwConfig) -> Result<HwConfig> {
+    /// Levers exist on the DFSQ datapath only.
+    pub fn check_levers(&self) -> Result<()> {
         if !self.levers.is_default() && !matches!(self.method, QMethod::Dfsq(_) | QMethod::DfsqUniform) {
             return Err(Error::config(
                 "levers",
                 format!("{}: {} are DFSQ architecture options; the uniform-integer array has none", self.name, self.levers.tags().join(", ")),
             ));
         }
+        Ok(())
+    }
+
+    /// The hardware config this design runs on: `base` with its levers.
+    pub fn hw_config(&self, base: &HwConfig) -> Result<HwConfig> {
+        self.check_levers()?;
         let mut c = base.clone();
         c.levers = self.levers.clone();
         if !self.levers.is_default() {
@@ -193,15 +199,13 @@ impl Prepared {
                 let before = hw.reports();
                 let s = run(hw)?;
                 let after = hw.reports();
-                let mut costs = Vec::new();
-                for (_, cfg) in &self.variants {
-                    let mut shapes = network_shapes(model, b, b, &u.words, cfg, h, w)?;
-                    // this image's measured code words, layer by layer (images run one at a time)
-                    for ((sh, a), z) in shapes.iter_mut().zip(&after).zip(&before) {
-                        sh.activity = Some(a.activity.sub(&z.activity));
-                    }
-                    costs.push(network_cost(&shapes, &u.words, cfg, table)?);
+                // one set of shapes serves every variant: levers do not change them
+                let mut shapes = network_shapes(model, b, b, &u.words, &self.cfg, h, w)?;
+                // this image's measured code words, layer by layer (images run one at a time)
+                for ((sh, a), z) in shapes.iter_mut().zip(&after).zip(&before) {
+                    sh.activity = Some(a.activity.sub(&z.activity));
                 }
+                let costs = self.variants.iter().map(|(_, cfg)| network_cost(&shapes, &u.words, cfg, table)).collect::<Result<Vec<_>>>()?;
                 let ovf = |r: &[crate::hw::LayerReport]| r.iter().map(|l| l.overflow.total()).sum::<u64>();
                 for (a, z) in after.iter().zip(&before) {
                     words.add(&a.activity.sub(&z.activity));

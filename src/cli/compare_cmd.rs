@@ -124,9 +124,7 @@ fn parse_design(s: &str, pct: f64) -> anyhow::Result<DesignSpec> {
         bail!("invalid design `{s}`: optimal-energy needs its λ, e.g. optimal-energy:0.001-{bits}");
     }
     let d = DesignSpec::new(method, bits, WeightScheme::Asymmetric).with_lambda(lambda).with_levers(levers);
-    if !d.levers.is_default() && !matches!(method, QMethod::Dfsq(_) | QMethod::DfsqUniform) {
-        bail!("invalid design `{s}`: levers ({}) are DFSQ architecture options; the uniform-integer array has none", d.levers.tags().join(", "));
-    }
+    d.check_levers().map_err(|e| anyhow::anyhow!("invalid design `{s}`: {e}"))?;
     Ok(d)
 }
 

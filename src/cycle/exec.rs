@@ -4,7 +4,7 @@
 //! counting any stepped output that differs.
 use super::cost::{Area, CostTable, Design, Energy, Widths};
 use super::counters::{Counters, RunScope};
-use super::plan::{Arith, LayerShape, Plan};
+use super::plan::{LayerShape, Plan};
 use super::{step_layer, timing};
 use crate::config::HwConfig;
 use crate::hw::{HwExec, UniformHwLayer};
@@ -81,22 +81,8 @@ pub fn network_shapes(
                 wbits,
                 Granularity::PerOutputChannel,
             )?;
-            let fixed = cfg.datapath.weight_bits;
-            Ok(LayerShape {
-                name: conv.name.clone(),
-                in_c: conv.in_c,
-                out_c: conv.out_c,
-                k: conv.k,
-                h: lh,
-                w: lw,
-                weight_bits: if fixed != 0 { fixed } else { qw.int_bits() },
-                code_bits: words.code_bits(),
-                n_words: words.words.len(),
-                uset_frac_bits: words.exact_frac_bits(),
-                levels: 1 << abits,
-                arith: Arith::Dfsq,
-                activity: None,
-            })
+            let dims = (conv.in_c, conv.out_c, conv.k);
+            Ok(LayerShape::dfsq(&conv.name, dims, (lh, lw), (cfg.datapath.weight_bits, qw.int_bits()), words, abits))
         })
         .collect()
 }
@@ -309,7 +295,8 @@ impl ConvExec for CycleCheckExec<'_> {
         let y = self.hw.quant_conv(conv, site, x)?;
         let l = &self.hw.layers[site.index];
         let mut shape = LayerShape::of(l, &self.words, self.abits, x.h, x.w);
-        let xf = self.hw.to_fixed(x, &mut 0);
+        // the host → fixed input, only when gating or stepping needs it
+        let xf = if l.cfg.levers.term_gating || self.steps > 0 { self.hw.to_fixed(x, &mut 0) } else { Vec::new() };
         if l.cfg.levers.term_gating {
             shape.activity = Some(crate::hw::Activity::of_input(l, &xf, x.h, x.w, site.post_relu));
         }

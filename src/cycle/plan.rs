@@ -58,41 +58,44 @@ pub struct LayerShape {
 impl LayerShape {
     /// The shape of a prepared datapath layer on an `h`×`w` input.
     pub fn of(layer: &HwLayer, words: &WordSets, abits: u32, h: usize, w: usize) -> Self {
-        let wb = if layer.cfg.datapath.weight_bits != 0 { layer.cfg.datapath.weight_bits } else { layer.weight_bits };
+        Self::dfsq(&layer.name, (layer.in_c, layer.out_c, layer.k), (h, w), (layer.cfg.datapath.weight_bits, layer.weight_bits), words, abits)
+    }
+
+    /// A DFSQ conv: `words`' SQ codes in the act buffer.
+    pub(crate) fn dfsq(name: &str, dims: (usize, usize, usize), hw: (usize, usize), wb: (u32, u32), words: &WordSets, abits: u32) -> Self {
         LayerShape {
-            name: layer.name.clone(),
-            in_c: layer.in_c,
-            out_c: layer.out_c,
-            k: layer.k,
-            h,
-            w,
-            weight_bits: wb,
             code_bits: words.code_bits(),
             n_words: words.words.len(),
             uset_frac_bits: words.exact_frac_bits(),
-            levels: 1usize << abits.min(16),
-            arith: Arith::Dfsq,
-            activity: None,
+            ..Self::conv(name, dims, hw, wb, abits, Arith::Dfsq)
         }
     }
 
     /// The shape of a uniform-integer layer on an `h`×`w` input: its own
     /// weight width, `abits`-bit codes in the act buffer.
     pub fn of_uniform(layer: &crate::hw::UniformHwLayer, h: usize, w: usize) -> Self {
-        let wb = if layer.cfg.datapath.weight_bits != 0 { layer.cfg.datapath.weight_bits } else { layer.weight_bits };
         LayerShape {
-            name: layer.name.clone(),
-            in_c: layer.in_c,
-            out_c: layer.out_c,
-            k: layer.k,
+            code_bits: layer.abits,
+            ..Self::conv(&layer.name, (layer.in_c, layer.out_c, layer.k), (h, w), (layer.cfg.datapath.weight_bits, layer.weight_bits), layer.abits, Arith::Uniform)
+        }
+    }
+
+    /// What both datapaths share: the conv's dimensions, the weight
+    /// register (the config's width, else the layer's own), 2^abits levels.
+    fn conv(name: &str, (in_c, out_c, k): (usize, usize, usize), (h, w): (usize, usize), (fixed_wb, own_wb): (u32, u32), abits: u32, arith: Arith) -> Self {
+        LayerShape {
+            name: name.to_string(),
+            in_c,
+            out_c,
+            k,
             h,
             w,
-            weight_bits: wb,
-            code_bits: layer.abits,
+            weight_bits: if fixed_wb != 0 { fixed_wb } else { own_wb },
+            code_bits: 0,
             n_words: 0,
             uset_frac_bits: 0,
-            levels: 1usize << layer.abits.min(16),
-            arith: Arith::Uniform,
+            levels: 1usize << abits.min(16),
+            arith,
             activity: None,
         }
     }

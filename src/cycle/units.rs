@@ -98,6 +98,13 @@ struct DfsqArith<'a> {
     f: u32,
 }
 
+impl DfsqArith<'_> {
+    /// The PE's SQ decoder: the shifts of a raw code, if any LUT holds it.
+    fn decoded(&self, raw: u16) -> Option<&Decoded> {
+        self.dec.get(raw as usize).and_then(|d| d.as_ref())
+    }
+}
+
 impl StepArith for DfsqArith<'_> {
     fn name(&self) -> &str {
         &self.layer.name
@@ -110,12 +117,11 @@ impl StepArith for DfsqArith<'_> {
         self.layer.quant[c].codes[i] as u16
     }
     fn product(&self, w: i64, raw: u16) -> Result<i64> {
-        let d = self.dec.get(raw as usize).and_then(|d| d.as_ref());
-        let d = d.ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))?;
+        let d = self.decoded(raw).ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))?;
         Ok(shift_add(w, d, self.f))
     }
     fn gate_class(&self, raw: u16) -> usize {
-        self.dec.get(raw as usize).and_then(|d| d.as_ref()).map_or(0, crate::hw::Activity::class)
+        self.decoded(raw).map_or(0, crate::hw::Activity::class)
     }
     fn column_term(&self, ch: usize, p: i64, c: &mut super::counters::Counters) -> i128 {
         c.denorm_mults += 1;
