@@ -36,6 +36,13 @@ pub enum Error {
     /// A hardware/array configuration field is inconsistent or impossible.
     #[error("config field `{field}`: {reason}")]
     Config { field: String, reason: String },
+    /// A combined or reused artefact was made from other inputs.
+    #[error("{artefact} does not match {against}: {mismatches}")]
+    Provenance {
+        artefact: String,
+        against: String,
+        mismatches: String,
+    },
     #[error("unknown {kind} `{name}` (known: {known})")]
     Unknown {
         kind: String,

@@ -14,6 +14,7 @@ pub mod io_util;
 pub mod model;
 pub mod paper;
 pub mod paths;
+pub mod provenance;
 pub mod quant;
 pub mod report;
 pub mod rng;

@@ -187,6 +187,14 @@ fn sharded_compare_merges_to_the_single_run_byte_for_byte() {
     let o = sqsim(&["compare", "--dataset", ds.as_str(), "--designs", "minmax-6,w8a8", "--shard", "1/2", "--out", &p("other1.json"), "--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     fails_with(&["compare", "--merge", &p("s0.json"), &p("other1.json"), "--out", &p("bad.json")], "another comparison");
+    // a shard made from other weights (or without provenance) is refused, the field named
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p("s1.json")).unwrap()).unwrap();
+    v["provenance"]["weights_sha256"] = "0".repeat(64).into();
+    std::fs::write(p("w1.json"), serde_json::to_string(&v).unwrap()).unwrap();
+    fails_with(&["compare", "--merge", &p("s0.json"), &p("w1.json"), "--out", &p("bad.json")], "weights_sha256");
+    v.as_object_mut().unwrap().remove("provenance");
+    std::fs::write(p("w1.json"), serde_json::to_string(&v).unwrap()).unwrap();
+    fails_with(&["compare", "--merge", &p("s0.json"), &p("w1.json"), "--out", &p("bad.json")], "provenance");
     assert!(!tmp.path().join("bad.json").exists());
 }
 

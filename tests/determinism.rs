@@ -107,24 +107,37 @@ fn resumed_accuracy_equals_the_single_run_and_refuses_another_models_file() {
     let first = acc("edsr_x2", &["--limit", "2", "--per-image", pi_s]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let partial = std::fs::read_to_string(&pi).unwrap();
-    assert_eq!(partial.lines().count(), 1 + 2 * 2, "header + 2 images × 2 configs:\n{partial}");
+    assert!(partial.starts_with("# sqsim-provenance: "), "{partial}");
+    assert_eq!(partial.lines().count(), 2 + 2 * 2, "provenance + header + 2 images × 2 configs:\n{partial}");
     let resumed = acc("edsr_x2", &["--per-image", pi_s, "--resume"]);
     let fresh = acc("edsr_x2", &[]);
     assert!(resumed.status.success() && fresh.status.success());
     assert_eq!(resumed.stdout, fresh.stdout, "resumed table differs from the single run");
     let full = std::fs::read_to_string(&pi).unwrap();
     assert!(full.starts_with(&partial), "earlier rows must be kept as they were");
-    assert_eq!(full.lines().count(), 1 + 3 * 2);
+    assert_eq!(full.lines().count(), 2 + 3 * 2);
     // resumed scores are read, not recomputed: an edited score reaches the table
     let edited = d.path().join("edited.csv");
-    let mut lines: Vec<String> = partial.lines().map(String::from).collect();
-    let mut cols: Vec<String> = lines[1].split(',').map(String::from).collect();
-    cols[7] = "99".into(); // dfsq_psnr of the first image at the first config
-    lines[1] = cols.join(",");
-    std::fs::write(&edited, lines.join("\n") + "\n").unwrap();
+    let lines: Vec<String> = partial.lines().map(String::from).collect();
+    let mut cols: Vec<String> = lines[2].split(',').map(String::from).collect();
+    let edit = |cols: &mut Vec<String>, v: &str| {
+        cols[7] = v.into(); // dfsq_psnr of the first image at the first config
+        let mut l = lines.clone();
+        l[2] = cols.join(",");
+        std::fs::write(&edited, l.join("\n") + "\n").unwrap();
+    };
+    edit(&mut cols, "99");
     let e = acc("edsr_x2", &["--per-image", edited.to_str().unwrap(), "--resume"]);
     assert!(e.status.success());
     assert_ne!(e.stdout, fresh.stdout, "--resume recomputed instead of reading the file");
+    // a NaN score is never reused (nor kept)
+    edit(&mut cols, "NaN");
+    let e = acc("edsr_x2", &["--per-image", edited.to_str().unwrap(), "--resume"]);
+    assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("non-finite"), "{}", String::from_utf8_lossy(&e.stderr));
+    // a file without provenance (hand-made, or older) is refused
+    std::fs::write(&edited, lines[1..].join("\n") + "\n").unwrap();
+    let e = acc("edsr_x2", &["--per-image", edited.to_str().unwrap(), "--resume"]);
+    assert!(!e.status.success() && String::from_utf8_lossy(&e.stderr).contains("provenance"), "{}", String::from_utf8_lossy(&e.stderr));
     // a per-image file of another model is refused, and left as it was
     let other = acc("edsr_x4", &["--per-image", pi_s, "--resume"]);
     assert!(!other.status.success());

@@ -7,6 +7,7 @@ use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::{list_images, make_pair, resolve_dataset};
 use sqsim::model::{ConvExec, FloatExec};
 use sqsim::uniform::{grid_points, quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
+use sqsim::provenance::Provenance;
 use sqsim::paper::{paper_drop_db, paper_minmax_drop_db};
 use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
@@ -79,36 +80,56 @@ struct ImageRow {
     fp_ssim: f64,
     dfsq_psnr: f64,
     dfsq_ssim: f64,
+    /// SHA-256 (16 hex) of the calibration or ranges the method used.
+    calibration: String,
+    /// SHA-256 (16 hex) of the image file.
+    image_sha256: String,
 }
 
 impl ImageRow {
-    fn key(&self) -> (&str, &str, u32, &str) {
+    /// A stored row is reused only for the same image contents under the same calibration.
+    fn key(&self) -> (&str, &str, u32, &str, &str, &str) {
+        (&self.dataset, &self.image, self.bits, &self.method, &self.calibration, &self.image_sha256)
+    }
+
+    /// The slot a new score replaces (a stale score of another calibration included).
+    fn slot(&self) -> (&str, &str, u32, &str) {
         (&self.dataset, &self.image, self.bits, &self.method)
     }
 }
 
-fn read_per_image(path: &Path, model: &str) -> anyhow::Result<Vec<ImageRow>> {
+/// The per-image file's provenance: rows of one network only, from this sqsim.
+fn per_image_provenance(model: &sqsim::model::Model) -> Provenance {
+    Provenance::new().with("command", "accuracy").with("model", &model.name).with("weights_sha256", model.weights_sha256())
+}
+
+fn read_per_image(path: &Path, want: &Provenance) -> anyhow::Result<Vec<ImageRow>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    // read, not recorded as an input: this file is updated in place
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (prov, body) = sqsim::provenance::split_csv(path, &text)?;
+    prov.require_same(want, &format!("--per-image {}", path.display()), "this run (use another --per-image file)")?;
+    let mut r = csv::Reader::from_reader(body.as_bytes());
     let mut rows = Vec::new();
     for (i, row) in r.deserialize::<ImageRow>().enumerate() {
-        let row = row.with_context(|| format!("{}: row {} is not a per-image accuracy row", path.display(), i + 1))?;
-        if row.model != model {
-            bail!("{}: row {} is for model {}, not {model}; use another --per-image file", path.display(), i + 1, row.model);
+        let row: ImageRow = row.with_context(|| format!("{}: row {} is not a per-image accuracy row", path.display(), i + 1))?;
+        if ![row.fp_psnr, row.fp_ssim, row.dfsq_psnr, row.dfsq_ssim].iter().all(|v| v.is_finite()) {
+            bail!("{}: row {} ({} {} bits {}) has a non-finite score; remove it (or the file) and rerun", path.display(), i + 1, row.image, row.bits, row.method);
         }
         rows.push(row);
     }
     Ok(rows)
 }
 
-fn write_per_image(path: &Path, rows: &[ImageRow]) -> anyhow::Result<()> {
+fn write_per_image(path: &Path, prov: &Provenance, rows: &[ImageRow]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r)?;
     }
-    sqsim::io_util::atomic_write(path, &w.into_inner()?)?;
+    let body = String::from_utf8(w.into_inner()?)?;
+    sqsim::io_util::atomic_write(path, sqsim::provenance::csv_with(prov, &body)?.as_bytes())?;
     Ok(())
 }
 
@@ -132,31 +153,34 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let u = UniversalSet::default();
     let model = load_model(&a.model, None)?;
-    // (bits, method label, the method's float reference)
-    let mut configs: Vec<(u32, String, Box<dyn ConvExec>)> = Vec::new();
+    // (bits, method label, calibration hash, the method's float reference)
+    let mut configs: Vec<(u32, String, String, Box<dyn ConvExec>)> = Vec::new();
     for &m in &methods {
         for &b in &a.bits {
             let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
-            let ex: Box<dyn ConvExec> = match m {
+            let lambda = if m == QMethod::Dfsq(sqsim::select::Method::OptimalEnergy) { a.lambda } else { 0.0 };
+            let (hash, ex): (String, Box<dyn ConvExec>) = match m {
                 QMethod::Dfsq(sel) => {
-                    let cal = resolve_calibration(&model, false, None, b, sel, if sel == sqsim::select::Method::OptimalEnergy { a.lambda } else { 0.0 }, &u, a.quiet)?;
-                    Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? })
+                    let cal = resolve_calibration(&model, false, None, b, sel, lambda, &u, a.quiet)?;
+                    (cal.sha256(), Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }))
                 }
                 QMethod::DfsqUniform => {
-                    Box::new(FakeQuantExec { layers: quantize_model(&model, grid_points(&model, b)?.1, &q)? })
+                    let pts = grid_points(&model, b)?.1;
+                    (format!("uniform-grid-{b}"), Box::new(FakeQuantExec { layers: quantize_model(&model, pts, &q)? }))
                 }
                 m => {
                     let r = resolve_ranges(&model, false, None, &m, a.quiet)?;
-                    Box::new(UniformFakeQuantExec { layers: quantize_uniform_model(&model, &r, b, b, WeightScheme::Asymmetric)? })
+                    (sqsim::provenance::json_sha256(&r), Box::new(UniformFakeQuantExec { layers: quantize_uniform_model(&model, &r, b, b, WeightScheme::Asymmetric)? }))
                 }
             };
-            let label = if let QMethod::Dfsq(sel) = m { sel.name().to_string() } else { m.label() };
-            configs.push((b, label, ex));
+            let label = if let QMethod::Dfsq(sel) = m { sel.label(lambda) } else { m.label() };
+            configs.push((b, label, hash[..16.min(hash.len())].to_string(), ex));
         }
     }
     // earlier rows are kept in the rewritten file, resumed or not: nothing is lost
+    let prov = per_image_provenance(&model);
     let mut store = match &a.per_image {
-        Some(p) => read_per_image(p, &model.name)?,
+        Some(p) => read_per_image(p, &prov)?,
         None => Vec::new(),
     };
     let mut rows = Vec::new();
@@ -171,10 +195,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let mut q: Vec<Vec<Scores>> = vec![Vec::new(); configs.len()];
         for p in &paths {
             let image = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let image_sha = sqsim::provenance::files_sha256(std::slice::from_ref(p))?[..16].to_string();
             let cached: Option<Vec<&ImageRow>> = if a.resume {
                 configs
                     .iter()
-                    .map(|(b, m, _)| store.iter().rev().find(|r| r.key() == (&name, &image, *b, m.as_str())))
+                    .map(|(b, m, h, _)| store.iter().rev().find(|r| r.key() == (&name, &image, *b, m.as_str(), h.as_str(), image_sha.as_str())))
                     .collect()
             } else {
                 None
@@ -190,7 +215,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let pair = make_pair(p, model.scale)?;
             let f = score(&super_resolve(&model, &pair.lr, &FloatExec)?.1, &pair.hr, model.scale)?;
             fp.push(f);
-            for (i, (b, m, ex)) in configs.iter().enumerate() {
+            for (i, (b, m, h, ex)) in configs.iter().enumerate() {
                 let s = score(&super_resolve(&model, &pair.lr, ex.as_ref())?.1, &pair.hr, model.scale)?;
                 q[i].push(s);
                 let row = ImageRow {
@@ -203,18 +228,20 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     fp_ssim: f.ssim,
                     dfsq_psnr: s.psnr,
                     dfsq_ssim: s.ssim,
+                    calibration: h.clone(),
+                    image_sha256: image_sha.clone(),
                 };
-                store.retain(|r| r.key() != row.key());
+                store.retain(|r| r.slot() != row.slot());
                 store.push(row);
             }
             if let Some(pi) = &a.per_image {
-                write_per_image(pi, &store)?;
+                write_per_image(pi, &prov, &store)?;
             }
             pb.inc(1);
         }
         pb.finish_and_clear();
         let f = Scores::mean(&fp);
-        for (i, (b, m, _)) in configs.iter().enumerate() {
+        for (i, (b, m, _, _)) in configs.iter().enumerate() {
             let s = Scores::mean(&q[i]);
             rows.push(Row {
                 model: model.name.clone(),

@@ -95,7 +95,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if !ranged.is_empty() {
         let st = super::common::measure_ranges(&model, &imgs, a.quiet)?;
         for m in &ranged {
-            let c = st.calibration(&model.name, m.percentile());
+            let c = st.calibration(&model, m.percentile());
             let out = PathBuf::from(template.replace("{method}", &m.label()).replace("{bits}", "all"));
             c.save(&out)?;
             if !a.quiet {

@@ -125,14 +125,14 @@ pub fn resolve_calibration(
     sqsim::select::check_lambda(method, lambda)?;
     if let Some(p) = calib {
         let c = Calibration::load(p)?;
-        if c.bits != abits {
-            bail!("--calib {}: made for {} activation bits, run asks for {abits}", p.display(), c.bits);
-        }
+        c.check_for(model, method, lambda, abits, &format!("--calib {}", p.display()))?;
         return Ok(c);
     }
     let shipped = shipped_calib_path(&model.name, abits, method, lambda);
     if !user_weights && shipped.exists() {
-        return Calibration::load(&shipped).with_context(|| "loading the shipped calibration".to_string());
+        let c = Calibration::load(&shipped).with_context(|| "loading the shipped calibration".to_string())?;
+        c.check_for(model, method, lambda, abits, &format!("shipped calibration {}", shipped.display()))?;
+        return Ok(c);
     }
     if !quiet {
         eprintln!("note: no calibration for {} at {abits} bits ({}); calibrating on calib32", model.name, method.label(lambda));
@@ -180,7 +180,7 @@ pub fn resolve_ranges(model: &Model, user_weights: bool, calib: Option<&Path>, m
         eprintln!("note: no {} ranges for {}; measuring them on calib32", method.label(), model.name);
     }
     let st = measure_ranges(model, &calib_images(model, "calib32", None)?, quiet)?;
-    Ok(st.calibration(&model.name, pct).ranges(model, fam, pct)?)
+    Ok(st.calibration(model, pct).ranges(model, fam, pct)?)
 }
 
 /// The two full-precision passes of a range calibration, with a progress bar.

@@ -3,6 +3,7 @@
 use super::common::{progress, resolve_calibration, resolve_ranges, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
+use sqsim::provenance::Provenance;
 use serde::{Deserialize, Serialize};
 use sqsim::compare::{budget, default_designs, mark_pareto, Budget, CalibInput, DesignRow, DesignSpec, Prepared};
 use sqsim::cycle::cost::CostTable;
@@ -86,6 +87,10 @@ struct Report {
     budget: Option<Budget>,
     #[serde(skip_serializing_if = "Option::is_none")]
     shard: Option<ShardInfo>,
+    /// What it was made from (tool, weights, config, images, percentile);
+    /// `--merge` refuses shards whose provenance differs.
+    #[serde(default)]
+    provenance: Provenance,
 }
 
 /// `METHOD-BITS[+LEVER…]`: kmeans-4, minmax-8, optimal-energy:0.001-4,
@@ -183,6 +188,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         prepared.push(Prepared::new(&model, s, calib, &u, &cfg).with_context(|| format!("design {name}"))?);
         slot.push((prepared.len() - 1, 0));
     }
+    let mut images = Vec::new();
+    for (_, paths) in &sets {
+        images.extend(paths.iter().cloned());
+    }
+    let provenance = Provenance::new()
+        .with("command", "compare")
+        .with("model", &model.name)
+        .with("weights_sha256", model.weights_sha256())
+        .with("hw_config_sha256", sqsim::provenance::json_sha256(&cfg))
+        .with("images_sha256", sqsim::provenance::files_sha256(&images)?)
+        .with("percentile", a.percentile);
     let table = CostTable::default();
     let n_img: usize = sets.iter().map(|s| s.1.len()).sum();
     let pb = progress(n_img, "comparing", a.quiet);
@@ -224,6 +240,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         budget: a.budget_db.map(|db| budget(&rows, fp.psnr, db)),
         designs: rows,
         shard: shard.map(|(index, count)| ShardInfo { index, count, design_indices: picked }),
+        provenance,
     };
     finish(&a, report)
 }
@@ -272,6 +289,10 @@ fn merge(a: &Args) -> anyhow::Result<()> {
     let (first, count) = (&parts[0].0, parts[0].1.count);
     let mut seen = vec![false; count];
     for (p, (r, s)) in a.merge.iter().zip(&parts) {
+        if r.provenance.get("command") != Some("compare") {
+            bail!("{}: records no provenance (written by an older sqsim); rerun that shard", p.display());
+        }
+        r.provenance.require_same(&first.provenance, &p.display().to_string(), &a.merge[0].display().to_string())?;
         let same = r.model == first.model
             && r.hw_config == first.hw_config
             && r.datasets == first.datasets
@@ -308,6 +329,7 @@ fn merge(a: &Args) -> anyhow::Result<()> {
         budget: a.budget_db.map(|db| budget(&designs, fp.psnr, db)),
         designs,
         shard: None,
+        provenance: first.provenance.clone(),
     };
     finish(a, report)
 }

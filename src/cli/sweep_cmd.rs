@@ -3,6 +3,7 @@ use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use sqsim::config::DenormFormat;
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
+use sqsim::provenance::Provenance;
 use sqsim::image::{list_images, make_pair, resolve_dataset};
 use sqsim::select::Method;
 use sqsim::sq::UniversalSet;
@@ -64,6 +65,11 @@ pub fn parse_shard(s: &str) -> anyhow::Result<(usize, usize)> {
     Ok((i, n))
 }
 
+/// The CSV a sweep writes: its provenance line, then the rows.
+pub fn sweep_csv(prov: &Provenance, rows: &[SweepRow]) -> anyhow::Result<String> {
+    Ok(sqsim::provenance::csv_with(prov, &rows_csv(rows)?)?)
+}
+
 pub fn rows_csv(rows: &[SweepRow]) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
@@ -104,7 +110,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if points.is_empty() {
         bail!("the sweep axes give no valid configuration");
     }
-    let (_, dir) = resolve_dataset(&a.dataset)?;
+    let (dataset, dir) = resolve_dataset(&a.dataset)?;
     let mut paths = list_images(&dir)?;
     if let Some(n) = a.limit {
         paths.truncate(super::common::positive("--limit", n)?);
@@ -119,6 +125,25 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .map(|p| make_pair(p, model.scale).map(|s| (s.lr, s.hr)))
         .collect::<sqsim::Result<Vec<_>>>()?;
     let set = EvalSet::new(&model, &fq, pairs)?;
+    // what `merge` checks: every shard of one sweep, made from the same pieces
+    let prov = Provenance::new()
+        .with("command", "sweep")
+        .with("model", &model.name)
+        .with("weights_sha256", model.weights_sha256())
+        .with("method", method.name())
+        .with("bits", a.bits)
+        .with("calibration_sha256", calib.sha256())
+        .with("dataset", &dataset)
+        .with("images", paths.len())
+        .with("images_sha256", sqsim::provenance::files_sha256(&paths)?)
+        .with("hw_config_sha256", sqsim::provenance::json_sha256(&base))
+        .with("axes", format!("{axes:?}"))
+        .with("full_grid", a.full_grid)
+        .with("candidates", points.len());
+    let file_prov = match shard {
+        Some((i, n)) => prov.clone().with("shard", format!("{i}/{n}")),
+        None => prov,
+    };
     let mine: Vec<(usize, &sqsim::sweep::SweepPoint)> =
         points.iter().enumerate().filter(|(i, _)| shard.is_none_or(|(s, n)| i % n == s)).collect();
     let pb = progress(mine.len(), "sweeping", a.quiet);
@@ -129,7 +154,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     pb.finish_and_clear();
     if let Some(out) = &a.out {
-        sqsim::io_util::atomic_write(out, rows_csv(&rows)?.as_bytes())?;
+        sqsim::io_util::atomic_write(out, sweep_csv(&file_prov, &rows)?.as_bytes())?;
     }
     print_rows(&rows, a.format, a.budget_db)
 }

@@ -8,6 +8,7 @@ use crate::quant::act::{channel_stats, normalize};
 use crate::select::hist::HistAccum;
 use crate::select::{select_hist, Method, PointSet, SelectConfig};
 use crate::sq::{UniversalSet, WordSets};
+use crate::provenance::Provenance;
 use crate::{Error, Feature, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,13 @@ use std::sync::Mutex;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Calibration {
     pub model: String,
+    /// [`Model::weights_sha256`] of the network it was made on (empty in
+    /// files from before provenance was recorded: refused on reuse).
+    #[serde(default)]
+    pub weights_sha256: String,
+    /// sqsim version that wrote it.
+    #[serde(default)]
+    pub tool: String,
     pub bits: u32,
     pub method: Method,
     /// optimal-energy's λ (absent for every other method).
@@ -37,6 +45,8 @@ fn is_zero(x: &f64) -> bool {
 
 /// Per quantized layer, per input channel: accumulated x_n statistics.
 pub struct CalibStats {
+    /// The network's [`Model::weights_sha256`].
+    pub weights_sha256: String,
     pub layer_names: Vec<String>,
     pub hists: Vec<Vec<HistAccum>>,
     pub images: Vec<String>,
@@ -90,6 +100,7 @@ pub fn collect(
         hists.push(h.ok_or_else(|| Error::arg("calibration", format!("layer {} never ran", conv.name)))?);
     }
     Ok(CalibStats {
+        weights_sha256: model.weights_sha256(),
         layer_names: layers.iter().map(|(c, _)| c.name.clone()).collect(),
         hists,
         images: images.iter().map(|(n, _)| n.clone()).collect(),
@@ -124,6 +135,8 @@ pub fn select_all(
     }
     Ok(Calibration {
         model: model_name.to_string(),
+        weights_sha256: stats.weights_sha256.clone(),
+        tool: crate::provenance::tool_version(),
         bits: cfg.bits,
         method: cfg.method,
         lambda: cfg.lambda,
@@ -145,6 +158,34 @@ impl Calibration {
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = crate::io_util::read_input(path)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::format(path, format!("not a calibration file: {e}")))
+    }
+
+    /// What it was made from: model, weights, method (λ), bits.
+    pub fn provenance(&self) -> Provenance {
+        Provenance::default()
+            .with("model", &self.model)
+            .with("weights_sha256", &self.weights_sha256)
+            .with("method", self.method.label(self.lambda))
+            .with("bits", self.bits)
+    }
+
+    /// Refuses a calibration made for another model, checkpoint, method,
+    /// λ or bit-width (`what` names it in the message, e.g. `--calib F`).
+    pub fn check_for(&self, model: &Model, method: Method, lambda: f64, bits: u32, what: &str) -> Result<()> {
+        if self.weights_sha256.is_empty() {
+            return Err(Error::arg(what, "records no weights hash (written before sqsim recorded provenance); recalibrate with `sqsim calibrate`"));
+        }
+        let want = Provenance::default()
+            .with("model", &model.name)
+            .with("weights_sha256", model.weights_sha256())
+            .with("method", method.label(lambda))
+            .with("bits", bits);
+        self.provenance().require(&want, what)
+    }
+
+    /// SHA-256 of its JSON (a result's record of which calibration it used).
+    pub fn sha256(&self) -> String {
+        crate::provenance::json_sha256(self)
     }
 
     /// Point sets per quantized layer (in `model.quant_layers()` order),

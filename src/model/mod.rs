@@ -141,6 +141,27 @@ impl Model {
         self.all_layers().into_iter().filter_map(|(c, s)| s.map(|s| (c, s))).collect()
     }
 
+    /// SHA-256 over every conv's name, shape, weights and bias (f32 LE), in
+    /// forward order: the same network from .pt or .safetensors hashes
+    /// alike; any changed weight changes it. Provenance of calibrations and
+    /// results.
+    pub fn weights_sha256(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.arch_name().as_bytes());
+        for (c, _) in self.all_layers() {
+            h.update((c.name.len() as u64).to_le_bytes());
+            h.update(c.name.as_bytes());
+            for d in [c.in_c, c.out_c, c.k] {
+                h.update((d as u64).to_le_bytes());
+            }
+            for v in c.weight.iter().chain(&c.bias) {
+                h.update(v.to_le_bytes());
+            }
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn param_count(&self) -> usize {
         self.all_layers().iter().map(|(c, _)| c.param_count()).sum()
     }

@@ -4,6 +4,7 @@
 //! range calibration file records which method, percentile and images made it.
 use crate::model::{ConvExec, Conv2d, FloatExec, Model, QuantSite};
 use crate::quant::uniform::Range;
+use crate::provenance::Provenance;
 use crate::{Error, Feature, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -124,7 +125,7 @@ impl RangeStats {
 
     /// Ranges of every layer: min/max (`percentile` None) or clipped at
     /// [100 − p, p] percent.
-    pub fn calibration(&self, model: &str, percentile: Option<f64>) -> RangeCalibration {
+    pub fn calibration(&self, model: &Model, percentile: Option<f64>) -> RangeCalibration {
         let layers = (0..self.layer_names.len())
             .map(|l| {
                 let r = match percentile {
@@ -135,7 +136,9 @@ impl RangeStats {
             })
             .collect();
         RangeCalibration {
-            model: model.to_string(),
+            model: model.name.clone(),
+            weights_sha256: model.weights_sha256(),
+            tool: crate::provenance::tool_version(),
             method: if percentile.is_some() { "percentile".into() } else { "minmax".into() },
             percentile,
             images: self.images.clone(),
@@ -148,6 +151,12 @@ impl RangeStats {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RangeCalibration {
     pub model: String,
+    /// [`Model::weights_sha256`] of the network measured (empty in older
+    /// files: refused).
+    #[serde(default)]
+    pub weights_sha256: String,
+    #[serde(default)]
+    pub tool: String,
     pub method: String,
     pub percentile: Option<f64>,
     pub images: Vec<String>,
@@ -166,18 +175,32 @@ impl RangeCalibration {
         serde_json::from_slice(&bytes).map_err(|e| Error::format(path, format!("not a range calibration file: {e}")))
     }
 
+    /// What it was made from: model, weights, method, percentile.
+    pub fn provenance(&self) -> Provenance {
+        Provenance::default()
+            .with("model", &self.model)
+            .with("weights_sha256", &self.weights_sha256)
+            .with("method", &self.method)
+            .with("percentile", format!("{:?}", self.percentile))
+    }
+
+    /// SHA-256 of its JSON (which ranges a result used).
+    pub fn sha256(&self) -> String {
+        crate::provenance::json_sha256(self)
+    }
+
     /// Ranges in `model.quant_layers()` order; refuses another model's file
     /// or another method's.
     pub fn ranges(&self, model: &Model, method: &str, percentile: Option<f64>) -> Result<Vec<Range>> {
-        if self.model != model.name {
-            return Err(Error::arg("range calibration", format!("made for model {}, not {}", self.model, model.name)));
+        if self.weights_sha256.is_empty() {
+            return Err(Error::arg("range calibration", "records no weights hash (written before sqsim recorded provenance); recalibrate with `sqsim calibrate`"));
         }
-        if self.method != method || self.percentile != percentile {
-            return Err(Error::arg(
-                "range calibration",
-                format!("made by {} {:?}, not {method} {percentile:?}", self.method, self.percentile),
-            ));
-        }
+        let want = Provenance::default()
+            .with("model", &model.name)
+            .with("weights_sha256", model.weights_sha256())
+            .with("method", method)
+            .with("percentile", format!("{percentile:?}"));
+        self.provenance().require(&want, "range calibration")?;
         model
             .quant_layers()
             .iter()

@@ -4,7 +4,6 @@
 use crate::io_util::atomic_write;
 use crate::{Error, Result};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -139,9 +138,7 @@ fn field_json(fields: &[Field]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::provenance::sha256_hex;
 
 impl VectorSet {
     pub fn stim_bits(&self) -> u32 {
