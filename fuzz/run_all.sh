@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 SECS=${1:-60}; shift || true
-TARGETS=${*:-pt safetensors tfjs png hw_toml calib}
+TARGETS=${*:-pt safetensors tfjs png hw_toml calib provenance_csv}
 for t in $TARGETS; do
   mkdir -p corpus/$t
   echo "== $t"

@@ -241,6 +241,41 @@ impl Default for HwConfig {
     }
 }
 
+/// Sections a config may leave out whole (then: their documented defaults).
+const OPTIONAL_SECTIONS: [&str; 2] = ["uniform", "levers"];
+
+/// Every field of the schema the TOML text lacks, as `section.field
+/// (default V)`: a config runs on exactly what it says, never on silent
+/// defaults. Unknown fields are refused by the parser (deny_unknown_fields).
+fn missing_fields(text: &str) -> Vec<String> {
+    let Ok(given) = text.parse::<toml::Table>() else { return Vec::new() };
+    let d = HwConfig::default();
+    let mut full = toml::Table::try_from(&d).unwrap_or_default();
+    for (k, v) in [("uniform", toml::Value::try_from(&d.uniform)), ("levers", toml::Value::try_from(&d.levers))] {
+        if let Ok(v) = v {
+            full.insert(k.to_string(), v);
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in &full {
+        match (v, given.get(k)) {
+            (toml::Value::Table(_), None) if OPTIONAL_SECTIONS.contains(&k.as_str()) => {}
+            (toml::Value::Table(_), None) => out.push(format!("section [{k}]")),
+            (toml::Value::Table(t), g) => {
+                let g = g.and_then(toml::Value::as_table);
+                for (f, dv) in t {
+                    if g.is_none_or(|g| !g.contains_key(f)) {
+                        out.push(format!("`{k}.{f}` (default {dv})"));
+                    }
+                }
+            }
+            (dv, None) => out.push(format!("`{k}` (default {dv})")),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn range(field: &str, v: u32, lo: u32, hi: u32) -> Result<()> {
     if (lo..=hi).contains(&v) {
         Ok(())
@@ -262,6 +297,16 @@ impl HwConfig {
             Error::format(origin, format!("invalid hardware config{}: {msg}", at.unwrap_or_default()))
         })?;
         c.validate()?;
+        let missing = missing_fields(text);
+        if !missing.is_empty() {
+            return Err(Error::format(
+                origin,
+                format!(
+                    "incomplete hardware config: missing {} (a config is complete: `name`, every field of [datapath], [denorm] and [array], and of [uniform] or [levers] when given; those two may be left out whole: default widths, levers off; hw/configs/default.toml lists every field)",
+                    missing.join(", ")
+                ),
+            ));
+        }
         Ok(c)
     }
 

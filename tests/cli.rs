@@ -154,7 +154,7 @@ fn calibrate_writes_a_loadable_file_and_refuses_bad_output() {
     let o = sqsim(&["run", "--calib", c4.to_str().unwrap(), "--dataset", imgs.to_str().unwrap(), "--no-hw", "--quiet"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // and rejects it for other bits
-    fails_with(&["run", "--calib", c4.to_str().unwrap(), "--bits", "3", "--dataset", imgs.to_str().unwrap()], "4 activation bits");
+    fails_with(&["run", "--calib", c4.to_str().unwrap(), "--bits", "3", "--dataset", imgs.to_str().unwrap()], "bits `4` (expected `3`)");
     fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--images", imgs.to_str().unwrap(), "--out", "/nonexistent/dir/c.json"], "/nonexistent/dir/c.json");
     fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "3,4", "--images", imgs.to_str().unwrap(), "--out", "c.json"], "{bits}");
     fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--method", "exhaustive", "--out", "c.json"], "exponential");

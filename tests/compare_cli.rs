@@ -250,6 +250,7 @@ fn bad_lever_and_lambda_designs_are_refused_and_nothing_is_written() {
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "refused commands left files behind");
     // a hardware config with term gating cannot be priced without measured codes
     let hw = tmp.path().join("gate.toml");
-    std::fs::write(&hw, "name = \"gate\"\n[levers]\nterm_gating = true\n").unwrap();
+    let full = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("hw/configs/default.toml")).unwrap();
+    std::fs::write(&hw, full + "[levers]\nterm_gating = true\nact_buffer = \"code\"\nproducer_stats = false\n").unwrap();
     fails_with(&["cost", "--model", "edsr_x2", "--hw", hw.to_str().unwrap()], "measured");
 }

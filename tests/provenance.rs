@@ -131,3 +131,13 @@ fn calib_of_another_model_method_bits_or_weights_is_refused() {
     let o = sqsim(&run(&c("edsr_x2_a4_kmeans.json"), &[]).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+quickcheck! {
+    /// The CSV provenance line round-trips any field values (newlines, quotes, `#`).
+    fn csv_provenance_line_round_trips(fields: Vec<(String, String)>, body: String) -> bool {
+        let p = fields.iter().fold(Provenance::default(), |p, (k, v)| p.with(k, v));
+        let text = sqsim::provenance::csv_with(&p, &body).unwrap();
+        let (q, b) = sqsim::provenance::split_csv(Path::new("t.csv"), &text).unwrap();
+        q == p && b == body
+    }
+}
