@@ -36,6 +36,9 @@ pub enum Error {
     /// A hardware/array configuration field is inconsistent or impossible.
     #[error("config field `{field}`: {reason}")]
     Config { field: String, reason: String },
+    /// The input would exceed a documented resource limit (src/limits.rs).
+    #[error("{what}: {value} exceeds the limit of {limit} (README \"Limits\"): split the work or make it smaller")]
+    Limit { what: String, value: String, limit: String },
     /// A combined or reused artefact was made from other inputs.
     #[error("{artefact} does not match {against}: {mismatches}")]
     Provenance {

@@ -124,3 +124,51 @@ fn remove_stale_tmps(dir: &Path, name: &str) {
         }
     }
 }
+
+/// An output directory whose files a command owns: the manifest
+/// `.sqsim-owned` lists what the last run wrote, so a rerun removes its own
+/// stale files (a figure of another layer, an image of another dataset) and
+/// never touches files it did not write.
+pub struct OwnedDir {
+    dir: PathBuf,
+    previous: Vec<String>,
+    written: Vec<String>,
+}
+
+const OWNED_MANIFEST: &str = ".sqsim-owned";
+
+impl OwnedDir {
+    /// Creates `dir` if needed and reads what the previous run wrote there.
+    pub fn begin(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let previous = std::fs::read_to_string(dir.join(OWNED_MANIFEST))
+            .map(|t| t.lines().filter(|l| !l.is_empty() && !l.contains('/') && !l.starts_with('.')).map(String::from).collect())
+            .unwrap_or_default();
+        Ok(OwnedDir { dir: dir.to_path_buf(), previous, written: Vec::new() })
+    }
+
+    /// Writes `name` (a plain file name) atomically.
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        if name.contains('/') || name.starts_with('.') {
+            return Err(Error::arg("output file", format!("`{name}` is not a plain file name")));
+        }
+        atomic_write(&self.dir.join(name), bytes)?;
+        if !self.written.iter().any(|w| w == name) {
+            self.written.push(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// Removes the previous run's files this run did not write, then records this run's.
+    pub fn finish(self) -> Result<()> {
+        for old in self.previous.iter().filter(|p| !self.written.contains(p)) {
+            match std::fs::remove_file(self.dir.join(old)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(self.dir.join(old), e)),
+                _ => {}
+            }
+        }
+        let mut list = self.written.join("\n");
+        list.push('\n');
+        atomic_write(&self.dir.join(OWNED_MANIFEST), list.as_bytes())
+    }
+}

@@ -11,6 +11,7 @@ pub mod float;
 pub mod hw;
 pub mod image;
 pub mod io_util;
+pub mod limits;
 pub mod model;
 pub mod paper;
 pub mod paths;

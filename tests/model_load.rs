@@ -14,14 +14,46 @@ fn models_dir() -> PathBuf {
 
 /// Writes a state dict as f32 safetensors.
 fn write_st(path: &Path, sd: &StateDict) {
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = sd
-        .tensors
-        .iter()
-        .map(|(k, t)| (k.clone(), t.shape.clone(), t.data.iter().flat_map(|v| v.to_le_bytes()).collect()))
-        .collect();
+    write_st_as(path, sd, safetensors::Dtype::F32)
+}
+
+/// bf16 by round-to-nearest-even of the f32 bits.
+fn to_bf16(v: f32) -> u16 {
+    let b = v.to_bits();
+    ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+/// f16 by round-to-nearest-even (normal range: checkpoint weights and MeanShift constants).
+fn to_f16(v: f32) -> u16 {
+    let b = v.to_bits();
+    let sign = ((b >> 16) & 0x8000) as u16;
+    let exp = ((b >> 23) & 0xff) as i32 - 127 + 15;
+    let man = b & 0x7f_ffff;
+    if v == 0.0 || exp <= 0 {
+        return sign; // tiny weights flush to zero: fine for this test
+    }
+    assert!(exp < 31, "{v} overflows f16");
+    let half = (man >> 13) | ((exp as u32) << 10);
+    let rest = man & 0x1fff;
+    let up = rest > 0x1000 || (rest == 0x1000 && half & 1 == 1);
+    sign | (half + up as u32) as u16
+}
+
+/// Writes a state dict as safetensors of `dtype` (F32, F16 or BF16).
+fn write_st_as(path: &Path, sd: &StateDict, dtype: safetensors::Dtype) {
+    let enc = |v: &f32| -> Vec<u8> {
+        match dtype {
+            safetensors::Dtype::F32 => v.to_le_bytes().to_vec(),
+            safetensors::Dtype::F16 => to_f16(*v).to_le_bytes().to_vec(),
+            safetensors::Dtype::BF16 => to_bf16(*v).to_le_bytes().to_vec(),
+            d => panic!("{d:?}"),
+        }
+    };
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
+        sd.tensors.iter().map(|(k, t)| (k.clone(), t.shape.clone(), t.data.iter().flat_map(enc).collect())).collect();
     let views: Vec<(String, safetensors::tensor::TensorView)> = bytes
         .iter()
-        .map(|(k, s, b)| (k.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap()))
+        .map(|(k, s, b)| (k.clone(), safetensors::tensor::TensorView::new(dtype, s.clone(), b).unwrap()))
         .collect();
     std::fs::write(path, safetensors::serialize(views, &None).unwrap()).unwrap();
 }
@@ -97,13 +129,13 @@ fn truncated_tfjs_shard_is_format_error() {
     let bin = std::fs::read(src.join("group1-shard1of1.bin")).unwrap();
     std::fs::write(dir.path().join("group1-shard1of1.bin"), &bin[..bin.len() / 2]).unwrap();
     let e = model::load_path(dir.path()).unwrap_err();
-    assert!(matches!(&e, Error::Format { .. }) && e.to_string().contains("too short"), "{e}");
+    assert!(matches!(&e, Error::Format { .. }) && e.to_string().contains("need 2619635 bytes") && e.to_string().contains("hold 1309817"), "{e}");
     // Trailing bytes mean the manifest does not describe the shard.
     let mut longer = bin.clone();
     longer.extend_from_slice(&[0; 8]);
     std::fs::write(dir.path().join("group1-shard1of1.bin"), &longer).unwrap();
     let e = model::load_path(dir.path()).unwrap_err();
-    assert!(matches!(&e, Error::Format { .. }) && e.to_string().contains("left over"), "{e}");
+    assert!(matches!(&e, Error::Format { .. }) && e.to_string().contains("hold 2619643"), "{e}");
 }
 
 #[test]
@@ -233,4 +265,54 @@ fn every_truncation_of_tiny_checkpoints_fails_cleanly() {
             assert!(matches!(e, Error::Format { .. }), "{name} cut to {len}: {e}");
         }
     }
+}
+
+/// Errors name the real key (#16 class 7): a middle block's first conv, a
+/// whole middle RDB; half-precision checkpoints load (their MeanShift holds
+/// 255·mean only to the dtype's precision); a network nested under a
+/// training wrapper is found and the rest reported as outside it.
+#[test]
+fn messages_name_the_real_key_and_wrapped_or_half_checkpoints_load() {
+    let mut sd = tiny_edsr();
+    sd.tensors.remove("body.0.body.0.weight").unwrap();
+    let e = load_modified(&sd).unwrap_err();
+    assert!(matches!(&e, Error::MissingKey { keys, .. } if keys.starts_with("body.0.body.0.weight (")), "{e}");
+    let mut sd = tiny_rdn();
+    sd.tensors.retain(|k, _| !k.starts_with("RDBs.0."));
+    let e = load_modified(&sd).unwrap_err();
+    assert!(matches!(&e, Error::MissingKey { keys, .. } if keys.starts_with("RDBs.0.")), "{e}");
+    // f16 / bf16
+    let flat = model::load_path(&golden("edsr_tiny_x3_zip.pt")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (dt, name) in [(safetensors::Dtype::F16, "h.safetensors"), (safetensors::Dtype::BF16, "b.safetensors")] {
+        let p = dir.path().join(name);
+        write_st_as(&p, &tiny_edsr(), dt);
+        let m = model::load_path(&p).unwrap_or_else(|e| panic!("{dt:?}: {e}"));
+        assert_eq!(m.param_count(), flat.param_count());
+    }
+    // nested under params_ema (preferred over params) beside optimizer state
+    let base = tiny_edsr();
+    let mut wrapped = StateDict { tensors: Default::default(), ..base.clone() };
+    for (k, t) in &base.tensors {
+        wrapped.tensors.insert(format!("params_ema.{k}"), t.clone());
+        let mut other = t.clone();
+        other.data.iter_mut().for_each(|v| *v += 1.0);
+        wrapped.tensors.insert(format!("params.{k}"), other);
+    }
+    wrapped.tensors.insert("optimizer.state.0.exp_avg".into(), base.tensors["head.0.bias"].clone());
+    let p = dir.path().join("w.safetensors");
+    write_st(&p, &wrapped);
+    let sd = StateDict::read(&p).unwrap();
+    assert_eq!(sd.nested_under.as_deref(), Some("params_ema"));
+    assert!(sd.outside.contains(&"optimizer.state.0.exp_avg".to_string()) && sd.outside.iter().any(|k| k.starts_with("params.")));
+    let m = model::load_path(&p).unwrap();
+    let mut want = flat.clone();
+    want.name = m.name.clone();
+    assert_eq!(m.weights_sha256(), flat.weights_sha256(), "the params_ema copy, not params");
+    // a wrapper holding no network is refused naming the wrappers searched
+    let mut junk = StateDict { tensors: Default::default(), ..base.clone() };
+    junk.tensors.insert("model.fc.weight".into(), base.tensors["head.0.bias"].clone());
+    write_st(&p, &junk);
+    let e = model::load_path(&p).unwrap_err().to_string();
+    assert!(e.contains("params_ema") && e.contains("model.fc.weight"), "{e}");
 }

@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::eval::{score, super_resolve, Scores};
-use sqsim::image::{list_images, make_pair, resolve_dataset};
+use sqsim::image::make_pair;
 use sqsim::model::{ConvExec, FloatExec};
 use sqsim::uniform::{grid_points, quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 use sqsim::provenance::Provenance;
@@ -153,6 +153,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let u = UniversalSet::default();
     let model = load_model(&a.model, None)?;
+    // every dataset resolved and every image checked before the long work
+    let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
+    super::common::check_sets(&sets, model.scale)?;
     // (bits, method label, calibration hash, the method's float reference)
     let mut configs: Vec<(u32, String, String, Box<dyn ConvExec>)> = Vec::new();
     for &m in &methods {
@@ -184,16 +187,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let mut rows = Vec::new();
-    for d in &a.dataset {
-        let (name, dir) = resolve_dataset(d)?;
-        let mut paths = list_images(&dir)?;
-        if let Some(n) = a.limit {
-            paths.truncate(super::common::positive("--limit", n)?);
-        }
+    for (name, paths) in &sets {
         let pb = progress(paths.len(), &name, a.quiet);
         let mut fp = Vec::new();
         let mut q: Vec<Vec<Scores>> = vec![Vec::new(); configs.len()];
-        for p in &paths {
+        for p in paths {
             let image = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
             let image_sha = sqsim::provenance::files_sha256(std::slice::from_ref(p))?[..16].to_string();
             let cached: Option<Vec<&ImageRow>> = if a.resume {

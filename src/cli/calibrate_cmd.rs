@@ -88,6 +88,17 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if runs.len() + ranged.len() > 1 && !template.contains("{method}") {
         bail!("--out needs {{method}} in its name when several methods are given");
     }
+    let range_out = |m: &QMethod| PathBuf::from(template.replace("{method}", &m.label()).replace("{bits}", "all"));
+    let sel_out = |m: Method, lambda: f64, b: u32| PathBuf::from(template.replace("{bits}", &b.to_string()).replace("{method}", &m.label(lambda)));
+    // every output checked (writable, not an input, not twice) before the long work
+    let mut outs: Vec<PathBuf> = ranged.iter().map(range_out).collect();
+    outs.extend(runs.iter().flat_map(|&(m, l)| a.bits.iter().map(move |&b| (m, l, b))).map(|(m, l, b)| sel_out(m, l, b)));
+    for (i, o) in outs.iter().enumerate() {
+        if outs[..i].iter().any(|p| sqsim::io_util::same_file(p, o) || p == o) {
+            bail!("--out {}: two results would be written to one file; use {{bits}} and {{method}} in --out", o.display());
+        }
+        super::common::check_writable(o)?;
+    }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
     let mut model = load_model(&a.model, a.weights.as_deref())?;
     super::common::apply_quantize(&mut model, &a.quantize)?;
@@ -96,7 +107,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let st = super::common::measure_ranges(&model, &imgs, a.quiet)?;
         for m in &ranged {
             let c = st.calibration(&model, m.percentile());
-            let out = PathBuf::from(template.replace("{method}", &m.label()).replace("{bits}", "all"));
+            let out = range_out(m);
             c.save(&out)?;
             if !a.quiet {
                 println!("wrote {} ({} layers, {} images, {})", out.display(), c.layers.len(), imgs.len(), m.label());
@@ -114,7 +125,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let cfg = SelectConfig { bits: b, method: m, seed: a.seed, lambda, ..Default::default() };
             let c = calib::select_all(&stats, &model.name, &u, &cfg)?;
             let label = m.label(lambda);
-            let out = PathBuf::from(template.replace("{bits}", &b.to_string()).replace("{method}", &label));
+            let out = sel_out(m, lambda, b);
             c.save(&out)?;
             if !a.quiet {
                 println!("wrote {} ({} layers, {} images, {} bits, {label})", out.display(), c.layers.len(), imgs.len(), b);

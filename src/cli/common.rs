@@ -191,6 +191,23 @@ pub fn measure_ranges(model: &Model, imgs: &[(String, sqsim::Feature)], quiet: b
     Ok(st)
 }
 
+/// Removes a stale output this run would otherwise leave beside its own.
+pub fn remove_if_present(p: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(anyhow::anyhow!("removing stale {}: {e}", p.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes and size-checks every image of every set (at the model's scale)
+/// before the long work: a bad tenth image fails before the first is run.
+pub fn check_sets(sets: &[(String, Vec<PathBuf>)], scale: usize) -> anyhow::Result<()> {
+    for (_, paths) in sets {
+        sqsim::image::check_images(paths, scale)?;
+    }
+    Ok(())
+}
+
 /// `--dataset D... [--limit N]`: each dataset's name and image paths,
 /// resolved before any long work; `--limit 0` is refused.
 pub fn resolve_sets(datasets: &[String], limit: Option<usize>) -> anyhow::Result<Vec<(String, Vec<PathBuf>)>> {

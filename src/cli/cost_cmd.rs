@@ -54,6 +54,7 @@ fn parse_size(s: &str) -> anyhow::Result<(usize, usize)> {
     if w == 0 || h == 0 || w > 16384 || h > 16384 {
         bail!("--size {s}: each side must be in 1..=16384");
     }
+    sqsim::limits::check_lr_pixels(&format!("--size {s}"), w, h)?;
     Ok((w, h))
 }
 

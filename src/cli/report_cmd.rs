@@ -68,6 +68,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let mut model = load_model(&a.model, None)?;
     super::common::apply_quantize(&mut model, &a.quantize)?;
+    super::common::check_sets(&datasets, model.scale)?;
     let compare = match &a.compare {
         Some(p) => {
             let c = sqsim::compare::CompareSummary::load(p)?;

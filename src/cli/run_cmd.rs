@@ -177,6 +177,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let wbits = check_bits("wbits", a.wbits.unwrap_or(a.bits))?;
     let abits = check_bits("abits", a.abits.unwrap_or(a.bits))?;
     check_bits("bits", a.bits)?;
+    sqsim::limits::check("--steps", a.steps as u128, sqsim::limits::MAX_STEPS as u128, "tiles per layer")?;
     let qm = QMethod::parse(&a.method, a.percentile)?;
     if a.lambda != 0.0 && qm != QMethod::Dfsq(sqsim::select::Method::OptimalEnergy) {
         bail!("invalid --lambda: only optimal-energy takes a λ ({} given for --method {})", a.lambda, a.method);
@@ -199,6 +200,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
     let model = a.net.load()?;
+    super::common::check_sets(&sets, model.scale)?;
     let (u, points) = match qm {
         QMethod::Dfsq(method) => {
             let u = UniversalSet::new(words)?;
@@ -250,8 +252,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
                 save_png(&d.join(format!("{}_fp.png", pair.name)), &sr_fp)?;
                 save_png(&d.join(format!("{}_dfsq_float.png", pair.name)), &sr_q)?;
-                if let Some(img) = &sr_hw_img {
-                    save_png(&d.join(format!("{}_hw.png", pair.name)), img)?;
+                let hw_png = d.join(format!("{}_hw.png", pair.name));
+                match &sr_hw_img {
+                    Some(img) => save_png(&hw_png, img)?,
+                    // an older run's hardware image would sit beside these as if from this run
+                    None => super::common::remove_if_present(&hw_png)?,
                 }
             }
             rows.push(ImageRow {

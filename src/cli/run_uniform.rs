@@ -72,6 +72,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
     let model = a.net.load()?;
+    super::common::check_sets(&sets, model.scale)?;
     let ranges = resolve_ranges(&model, a.net.weights.is_some(), a.calib.as_deref(), &qm, a.quiet)?;
     let fq = UniformFakeQuantExec { layers: quantize_uniform_model(&model, &ranges, wbits, abits, WeightScheme::Asymmetric)? };
     let cfg = if a.no_hw { None } else { Some(a.hwp.load(&a.net.model)?) };
@@ -105,8 +106,11 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
                 std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
                 save_png(&d.join(format!("{}_fp.png", pair.name)), &sr_fp)?;
                 save_png(&d.join(format!("{}_{}_float.png", pair.name, qm.label())), &sr_q)?;
-                if let Some(img) = &sr_hw_img {
-                    save_png(&d.join(format!("{}_{}_hw.png", pair.name, qm.label())), img)?;
+                let hw_png = d.join(format!("{}_{}_hw.png", pair.name, qm.label()));
+                match &sr_hw_img {
+                    Some(img) => save_png(&hw_png, img)?,
+                    // an older run's hardware image would sit beside these as if from this run
+                    None => super::common::remove_if_present(&hw_png)?,
                 }
             }
             rows.push(ImageRow { name: pair.name.clone(), fp: score(&sr_fp, &pair.hr, model.scale)?, float: score(&sr_q, &pair.hr, model.scale)?, hw: hw_row });

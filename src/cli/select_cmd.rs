@@ -31,7 +31,21 @@ pub struct Args {
 }
 
 pub fn read_samples(path: &PathBuf) -> anyhow::Result<Vec<f32>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading samples {}", path.display()))?;
+    use std::io::Read;
+    use sqsim::limits::{MAX_SAMPLES, MAX_SAMPLE_FILE_BYTES};
+    // read at most one byte past the cap: a device or endless pipe is refused, not drained
+    let f = std::fs::File::open(path).with_context(|| format!("reading samples {}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_SAMPLE_FILE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("reading samples {}", path.display()))?;
+    if bytes.len() as u64 > MAX_SAMPLE_FILE_BYTES {
+        return Err(sqsim::Error::Limit {
+            what: format!("--samples {}", path.display()),
+            value: format!("more than {MAX_SAMPLE_FILE_BYTES} bytes"),
+            limit: format!("{MAX_SAMPLE_FILE_BYTES} bytes"),
+        }
+        .into());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
     sqsim::io_util::note_input(path);
     let mut out = Vec::new();
     for (ln, line) in text.lines().enumerate() {
@@ -45,6 +59,7 @@ pub fn read_samples(path: &PathBuf) -> anyhow::Result<Vec<f32>> {
             }
             out.push(v as f32);
         }
+        sqsim::limits::check(&format!("--samples {}", path.display()), out.len() as u128, MAX_SAMPLES as u128, "samples")?;
     }
     if out.is_empty() {
         anyhow::bail!("{}: no samples", path.display());
@@ -58,6 +73,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.normalize {
         let st = channel_stats(&s, a.post_relu);
         s = normalize(&s, st);
+    } else if let Some((i, v)) = s.iter().enumerate().find(|(_, v)| v.abs() > 1.0) {
+        // U spans [−1, 1]: a sample outside would be clipped without a word
+        anyhow::bail!(
+            "--samples {}: sample {} is {v}, outside [-1, 1] where the universal set lies; pass --normalize (DFSQ's per-channel normalization) or rescale the samples",
+            a.samples.display(),
+            i + 1
+        );
     }
     let methods: Vec<Method> = if a.method.eq_ignore_ascii_case("all") {
         let mut m = vec![Method::KMeans, Method::Optimal];

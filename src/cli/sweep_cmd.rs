@@ -58,7 +58,10 @@ pub struct Args {
 
 pub fn parse_shard(s: &str) -> anyhow::Result<(usize, usize)> {
     let (i, n) = s.split_once('/').with_context(|| format!("--shard `{s}`: expected I/N"))?;
-    let (i, n): (usize, usize) = (i.trim().parse()?, n.trim().parse()?);
+    let num = |t: &str, what: &str| -> anyhow::Result<usize> {
+        t.trim().parse().map_err(|_| anyhow::anyhow!("--shard `{s}`: {what} `{t}` is not a whole number (expected I/N, e.g. 0/4)"))
+    };
+    let (i, n) = (num(i, "shard index")?, num(n, "shard count")?);
     if n == 0 || i >= n {
         bail!("--shard {s}: need 0 <= I < N");
     }
@@ -110,6 +113,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if points.is_empty() {
         bail!("the sweep axes give no valid configuration");
     }
+    sqsim::limits::check("the sweep's axes", points.len() as u128, sqsim::limits::MAX_SWEEP_CANDIDATES as u128, "configurations")?;
     let (dataset, dir) = resolve_dataset(&a.dataset)?;
     let mut paths = list_images(&dir)?;
     if let Some(n) = a.limit {
@@ -117,6 +121,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let u = UniversalSet::default();
     let model = a.net.load()?;
+    sqsim::image::check_images(&paths, model.scale)?;
     let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), a.bits, method, 0.0, &u, a.quiet)?;
     let q = QuantConfig { wbits: a.bits, abits: a.bits, ..Default::default() };
     let fq = FakeQuantExec { layers: quantize_model(&model, calib.point_sets(&model, &u)?, &q)? };

@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     image: Option<PathBuf>,
     /// LR crop X,Y,W,H.
-    #[arg(long, value_delimiter = ',', default_values_t = [112, 112, 24, 24])]
+    #[arg(long, value_delimiter = ',', default_value = "112,112,24,24")]
     crop: Vec<usize>,
     /// Calibration JSON (default: models/calib/<model>_a<bits>_kmeans.json, else calibrate on the crop).
     #[arg(long)]
@@ -58,6 +58,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if a.crop.len() != 4 || a.tile.as_ref().is_some_and(|t| t.len() != 4) {
         bail!("--crop and --tile take four comma-separated numbers (X,Y,W,H and Y,X,H,W)");
     }
+    sqsim::limits::check("--count", a.count as u128, sqsim::limits::MAX_VECTORS as u128, "vectors per unit")?;
     let units: Vec<Unit> = if a.unit == "all" { Unit::ALL.to_vec() } else { vec![a.unit.parse()?] };
     let hw_origin = match &a.hw {
         Some(p) => label(p),

@@ -74,6 +74,29 @@ pub struct SrPair {
 /// Load `path`, modcrop by `scale`, bicubic-downscale. The LR must be at
 /// least `MIN_LR_SIDE` on each side.
 pub fn make_pair(path: &Path, scale: usize) -> Result<SrPair> {
+    let img = load_checked(path, scale)?;
+    let hr = modcrop(&img, scale);
+    let lr = downscale_bicubic(&hr, scale)?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(SrPair { name, hr, lr })
+}
+
+/// Decodes and checks every image of a dataset before the long work (a
+/// truncated or oversized tenth image fails the command before the first
+/// is processed or any output is written).
+pub fn check_images(paths: &[PathBuf], scale: usize) -> Result<()> {
+    for p in paths {
+        load_checked(p, scale)?;
+    }
+    Ok(())
+}
+
+/// The HR image at `path`, refused when its LR would be smaller than
+/// [`MIN_LR_SIDE`] or larger than [`crate::limits::MAX_LR_PIXELS`].
+fn load_checked(path: &Path, scale: usize) -> Result<RgbImage> {
     check_scale(scale)?;
     let img = load_rgb(path)?;
     let (lw, lh) = (img.width / scale, img.height / scale);
@@ -88,13 +111,8 @@ pub fn make_pair(path: &Path, scale: usize) -> Result<SrPair> {
             ),
         });
     }
-    let hr = modcrop(&img, scale);
-    let lr = downscale_bicubic(&hr, scale)?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(SrPair { name, hr, lr })
+    crate::limits::check_lr_pixels(&path.display().to_string(), lw, lh)?;
+    Ok(img)
 }
 
 #[cfg(test)]

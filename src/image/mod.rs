@@ -5,7 +5,7 @@ pub mod io;
 pub mod metrics;
 pub mod resize;
 
-pub use dataset::{list_images, make_pair, resolve_dataset, SrPair};
+pub use dataset::{check_images, list_images, make_pair, resolve_dataset, SrPair};
 pub use io::{
     crop, encode_png, from_feature, load_rgb, load_rgb_bytes, save_png, to_feature, RgbImage,
 };

@@ -1,5 +1,5 @@
 //! EDSR (EDSR-PyTorch `edsr.py`), configured entirely from state-dict keys.
-use super::load::{count_consecutive, dim, KeyCheck, StateDict};
+use super::load::{count_indexed, dim, KeyCheck, StateDict};
 use super::{mean_shift_offsets, run_quant, Conv2d, ConvExec, QuantSite};
 use crate::float::{conv2d, ops};
 use crate::{Error, Feature, Result};
@@ -30,9 +30,9 @@ impl Edsr {
         let missing = |keys: &str| Error::MissingKey { path: sd.path.clone(), keys: format!("{keys} (for EDSR)") };
         let f = dim(sd, "head.0.weight", 0).ok_or_else(|| missing("head.0.weight"))?;
         let k = dim(sd, "head.0.weight", 2).ok_or_else(|| missing("head.0.weight"))?;
-        let n = count_consecutive(sd, |i| format!("body.{i}.body.0.weight"));
+        let n = count_indexed(sd, "body.", ".body.")?;
         // Upsampler: log2(scale) x (conv F->4F + PS(2)), or one conv F->9F + PS(3).
-        let n_up = count_consecutive(sd, |j| format!("tail.0.{}.weight", 2 * j));
+        let n_up = count_indexed(sd, "tail.0.", ".")?.div_ceil(2);
         let first_up = dim(sd, "tail.0.0.weight", 0).ok_or_else(|| missing("tail.0.0.weight"))?;
         let (scale, r) = if n_up == 1 && first_up == 9 * f { (3, 3) } else { (1 << n_up, 2) };
 

@@ -66,6 +66,26 @@ fn bad(path: &Path, what: impl Into<String>) -> Error {
     Error::format(path, what)
 }
 
+/// Bytes one manifest entry takes in its shard (shape × stored width).
+fn weight_bytes(json_path: &Path, w: &Value) -> Result<usize> {
+    let name = w["name"].as_str().unwrap_or("?");
+    let shape: Vec<usize> = w["shape"]
+        .as_array()
+        .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect())
+        .ok_or_else(|| bad(json_path, format!("weight `{name}`: bad shape")))?;
+    let q = &w["quantization"];
+    let width = match if q.is_null() { "float32" } else { q["dtype"].as_str().unwrap_or("?") } {
+        "float32" => 4,
+        "uint16" | "float16" => 2,
+        "uint8" => 1,
+        other => return Err(bad(json_path, format!("weight `{name}`: quantization dtype `{other}` not supported"))),
+    };
+    shape
+        .iter()
+        .try_fold(width, |a: usize, &d| a.checked_mul(d))
+        .ok_or_else(|| bad(json_path, format!("weight `{name}`: shape {shape:?} is too large")))
+}
+
 /// Reads every weight group of the manifest: shards concatenated in order,
 /// tensors consumed in manifest order; uint8/uint16 affine-quantized values
 /// decode as `min + scale*q` (as tfjs does), float16 and float32 as is.
@@ -81,6 +101,17 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
             buf.extend(crate::io_util::read_input(&shard)?);
         }
         let list = group["weights"].as_array().ok_or_else(|| bad(json_path, format!("weight group {gi} has no weights")))?;
+        // sizes first: a shard of the wrong length is reported as such, not
+        // blamed on whichever tensor happens to run past its end
+        let sizes = list.iter().map(|w| weight_bytes(json_path, w)).collect::<Result<Vec<usize>>>()?;
+        let total = sizes.iter().try_fold(0usize, |a, &b| a.checked_add(b)).unwrap_or(usize::MAX);
+        if total != buf.len() {
+            let shard = paths.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
+            return Err(bad(
+                json_path,
+                format!("weight group {gi}: its {} tensors need {total} bytes, shard(s) {shard} hold {} (truncated or mismatched shards, or a wrong shape in the manifest)", list.len(), buf.len()),
+            ));
+        }
         let mut off = 0usize;
         for w in list {
             let name = w["name"].as_str().ok_or_else(|| bad(json_path, "weight entry without a name"))?.to_string();
@@ -127,9 +158,6 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
                 }
             };
             map.insert(name, (shape, data));
-        }
-        if off != buf.len() {
-            return Err(bad(json_path, format!("weight group {gi}: {} bytes left over after the manifest's tensors", buf.len() - off)));
         }
     }
     Ok(Weights { map })

@@ -9,6 +9,19 @@ use std::path::{Path, PathBuf};
 pub struct Tensor {
     pub shape: Vec<usize>,
     pub data: Vec<f32>,
+    /// Significand bits of the stored dtype (f32 24, f16 11, bf16 8; f64 is
+    /// read as f32): how exactly a constant could be saved.
+    pub mantissa_bits: u32,
+}
+
+impl Tensor {
+    /// One unit in the last place of `v` in the stored dtype.
+    pub fn ulp(&self, v: f32) -> f32 {
+        if v == 0.0 {
+            return 0.0;
+        }
+        2f32.powi(v.abs().log2().floor() as i32 + 1 - self.mantissa_bits as i32)
+    }
 }
 
 /// Tensor name → f32 tensor, plus the file it came from (for error messages).
@@ -16,11 +29,21 @@ pub struct Tensor {
 pub struct StateDict {
     pub path: PathBuf,
     pub tensors: BTreeMap<String, Tensor>,
+    /// The wrapper key the network was found under (`params_ema`, …), if any.
+    pub nested_under: Option<String>,
+    /// Tensors outside that wrapper (optimizer state, other copies): not
+    /// part of the network, left out.
+    pub outside: Vec<String>,
 }
 
-/// Nesting keys tried, in order, when a `.pt` has no tensors at its top level
-/// (training checkpoints wrap the weights: EDSR/BasicSR/Lightning styles).
-const WRAPPER_KEYS: [&str; 4] = ["state_dict", "model", "params", "params_ema"];
+/// Nesting keys tried, in order, when the top level holds no network
+/// (training checkpoints wrap the weights: BasicSR `params_ema`/`params`,
+/// Lightning `state_dict`, others `model`); the EMA copy first, as BasicSR
+/// evaluates it.
+pub const WRAPPER_KEYS: [&str; 4] = ["params_ema", "params", "state_dict", "model"];
+
+/// Keys that mark a network's root: EDSR, RDN.
+const ROOT_KEYS: [&str; 2] = ["head.0.weight", "SFENet1.weight"];
 
 impl StateDict {
     /// Reads `.pt`/`.pth` or `.safetensors`, chosen by extension.
@@ -64,9 +87,9 @@ impl StateDict {
             };
             // safetensors is little-endian by definition.
             let data = decode_floats(view.data(), kind, false);
-            tensors.insert(name, Tensor { shape: view.shape().to_vec(), data });
+            tensors.insert(name, Tensor { shape: view.shape().to_vec(), data, mantissa_bits: kind.mantissa_bits() });
         }
-        Ok(StateDict { path: path.to_path_buf(), tensors }.strip_module_prefix())
+        Ok(StateDict::new(path, tensors))
     }
 
     pub fn get(&self, key: &str) -> Option<&Tensor> {
@@ -75,6 +98,36 @@ impl StateDict {
 
     pub fn contains(&self, key: &str) -> bool {
         self.tensors.contains_key(key)
+    }
+
+    fn new(path: &Path, tensors: BTreeMap<String, Tensor>) -> Self {
+        StateDict { path: path.to_path_buf(), tensors, nested_under: None, outside: Vec::new() }.strip_module_prefix().unwrap_nested()
+    }
+
+    fn has_root(&self) -> bool {
+        ROOT_KEYS.iter().any(|k| self.tensors.contains_key(*k))
+    }
+
+    /// A checkpoint whose network sits under a wrapper key (pytorch-reader
+    /// and safetensors flatten nesting to `params_ema.head.0.weight`) is
+    /// re-rooted there; the other tensors are recorded in `outside`.
+    fn unwrap_nested(mut self) -> Self {
+        if self.has_root() {
+            return self;
+        }
+        for w in WRAPPER_KEYS {
+            let p = format!("{w}.");
+            let root = ROOT_KEYS.iter().any(|k| self.tensors.contains_key(&format!("{p}{k}")) || self.tensors.contains_key(&format!("{p}module.{k}")));
+            if !root {
+                continue;
+            }
+            let (inner, outer): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.tensors).into_iter().partition(|(k, _)| k.starts_with(&p));
+            self.tensors = inner.into_iter().map(|(k, v)| (k[p.len()..].to_string(), v)).collect();
+            self.outside = outer.into_keys().collect();
+            self.nested_under = Some(w.to_string());
+            return self.strip_module_prefix();
+        }
+        self
     }
 
     /// `nn.DataParallel` saves every key as `module.<key>`; drop that prefix
@@ -100,6 +153,16 @@ enum FloatKind {
     F16,
     BF16,
     F64,
+}
+
+impl FloatKind {
+    fn mantissa_bits(self) -> u32 {
+        match self {
+            FloatKind::F32 | FloatKind::F64 => 24,
+            FloatKind::F16 => 11,
+            FloatKind::BF16 => 8,
+        }
+    }
 }
 
 fn read_pt_inner(path: &Path) -> Result<StateDict> {
@@ -142,9 +205,9 @@ fn read_pt_inner(path: &Path) -> Result<StateDict> {
         }
         // pytorch-reader hands back native-endian bytes.
         let data = decode_floats(&bytes, kind, cfg!(target_endian = "big"));
-        tensors.insert(name.clone(), Tensor { shape: t.shape().to_vec(), data });
+        tensors.insert(name.clone(), Tensor { shape: t.shape().to_vec(), data, mantissa_bits: kind.mantissa_bits() });
     }
-    Ok(StateDict { path: path.to_path_buf(), tensors }.strip_module_prefix())
+    Ok(StateDict::new(path, tensors))
 }
 
 fn decode_floats(bytes: &[u8], kind: FloatKind, big_endian: bool) -> Vec<f32> {
@@ -263,8 +326,22 @@ pub(crate) fn dim(sd: &StateDict, key: &str, i: usize) -> Option<usize> {
 }
 
 /// Number of consecutive `i = 0, 1, ...` for which `key(i)` is present.
-pub(crate) fn count_consecutive(sd: &StateDict, key: impl Fn(usize) -> String) -> usize {
-    (0..).take_while(|&i| sd.contains(&key(i))).count()
+/// How many indexed modules `{before}{i}{after}…` the checkpoint has: one
+/// more than the largest index any key names, so a module missing a tensor
+/// (or missing whole) in the middle is reported by its own key, not taken
+/// for the end of the list. An index beyond the key count is refused.
+pub(crate) fn count_indexed(sd: &StateDict, before: &str, after: &str) -> Result<usize> {
+    let mut n = 0;
+    for k in sd.tensors.keys() {
+        let Some(rest) = k.strip_prefix(before) else { continue };
+        let Some((i, _)) = rest.split_once(after) else { continue };
+        let Ok(i) = i.parse::<usize>() else { continue };
+        if i >= sd.tensors.len() {
+            return Err(Error::format(&sd.path, format!("key `{k}`: index {i} with only {} tensors in the checkpoint", sd.tensors.len())));
+        }
+        n = n.max(i + 1);
+    }
+    Ok(n)
 }
 
 #[cfg(test)]

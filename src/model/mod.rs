@@ -75,7 +75,8 @@ pub(crate) fn mean_shift_offsets(sd: &StateDict, prefix: &str, sign: f32) -> Res
     };
     let eye = |i: usize| if i / 3 == i % 3 { 1.0 } else { 0.0 };
     let w_ok = w.shape == [3, 3, 1, 1] && w.data.iter().enumerate().all(|(i, v)| (v - eye(i)).abs() <= 1e-6);
-    let b_ok = b.shape == [3] && b.data.iter().zip(&expected).all(|(v, e)| (v - e).abs() <= 1e-3);
+    // within 1e-3, or one ulp of the dtype it was saved in (f16/bf16 cannot hold 255·mean exactly)
+    let b_ok = b.shape == [3] && b.data.iter().zip(&expected).all(|(v, e)| (v - e).abs() <= 1e-3f32.max(b.ulp(*e)));
     if !(w_ok && b_ok) {
         return Err(Error::format(
             &sd.path,
@@ -285,7 +286,8 @@ pub fn from_state_dict(name: impl Into<String>, sd: &StateDict) -> Result<Model>
         Err(Error::format(
             &sd.path,
             format!(
-                "not an EDSR (head.0.weight) or RDN (SFENet1.weight) state dict; first keys: {}",
+                "not an EDSR (head.0.weight) or RDN (SFENet1.weight) state dict, at the top level or under any of {:?}; first keys: {}",
+                load::WRAPPER_KEYS,
                 first.join(", ")
             ),
         ))

@@ -1,7 +1,7 @@
 //! RDN (yulunzhang/RDN as ported in EDSR-PyTorch `rdn.py`), configured from
 //! state-dict keys: `SFENet1/2`, `RDBs.{i}.convs.{j}.conv.0`, `RDBs.{i}.LFF`,
 //! `GFF.0` (1x1), `GFF.1`, `UPNet.*`.
-use super::load::{count_consecutive, dim, KeyCheck, StateDict};
+use super::load::{count_indexed, dim, KeyCheck, StateDict};
 use super::{mean_shift_offsets, run_quant, Conv2d, ConvExec, QuantSite};
 use crate::float::{conv2d, ops};
 use crate::{Error, Feature, Result};
@@ -36,8 +36,8 @@ impl Rdn {
         let missing = |keys: &str| Error::MissingKey { path: sd.path.clone(), keys: format!("{keys} (for RDN)") };
         let g0 = dim(sd, "SFENet1.weight", 0).ok_or_else(|| missing("SFENet1.weight"))?;
         let k = dim(sd, "SFENet1.weight", 2).ok_or_else(|| missing("SFENet1.weight"))?;
-        let d = count_consecutive(sd, |i| format!("RDBs.{i}.LFF.weight"));
-        let c = count_consecutive(sd, |j| format!("RDBs.0.convs.{j}.conv.0.weight"));
+        let d = count_indexed(sd, "RDBs.", ".")?;
+        let c = count_indexed(sd, "RDBs.0.convs.", ".")?;
         let g = dim(sd, "RDBs.0.convs.0.conv.0.weight", 0).ok_or_else(|| missing("RDBs.0.convs.0.conv.0.weight"))?;
         // x2/x3: conv G0->G*r*r, PS(r), conv G->3; x4: two (conv, PS(2)) then conv.
         let (ups, out_key): (Vec<(String, usize, usize, usize)>, &str) = if sd.contains("UPNet.4.weight") {

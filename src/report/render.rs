@@ -493,17 +493,20 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
 /// Writes every file into `dir` (created if needed), each atomically,
 /// `report.html` last.
 pub fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = crate::io_util::OwnedDir::begin(dir)?;
     // an older report.html would vouch for a half-replaced set of files
     let html = dir.join("report.html");
     match std::fs::remove_file(&html) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&html, e)),
         _ => {}
     }
-    for (name, bytes) in files {
-        crate::io_util::atomic_write(&dir.join(name), bytes)?;
+    // report.html last: present only when every figure it links is
+    let (page, rest): (Vec<_>, Vec<_>) = files.iter().partition(|(n, _)| n == "report.html");
+    for (name, bytes) in rest.into_iter().chain(page) {
+        out.write(name, bytes)?;
     }
-    Ok(())
+    // the older report's own files this one does not have (stale figures) go
+    out.finish()
 }
 
 /// The accuracy–cost Pareto fronts of `sqsim compare`: hardware PSNR

@@ -47,6 +47,13 @@ pub fn exhaustive(samples: &[f32], u: &[f64], k: usize) -> Result<(Vec<usize>, f
             format!("exhaustive search over C({m},{k}) = {count} subsets exceeds {MAX_SUBSETS}; use `optimal`"),
         ));
     }
+    let work = count.saturating_mul(samples.len() as u128).saturating_mul(k as u128);
+    crate::limits::check(
+        &format!("exhaustive search (C({m},{k}) subsets × {} samples × {k} points; `optimal` finds the same optimum)", samples.len()),
+        work,
+        crate::limits::MAX_EXHAUSTIVE_WORK,
+        "distance evaluations",
+    )?;
     let mut idx: Vec<usize> = (0..k).collect();
     let mut best = (idx.clone(), f64::INFINITY);
     let mut pts = vec![0f64; k];
