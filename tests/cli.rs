@@ -159,3 +159,13 @@ fn calibrate_writes_a_loadable_file_and_refuses_bad_output() {
     fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "3,4", "--images", imgs.to_str().unwrap(), "--out", "c.json"], "{bits}");
     fails_with(&["calibrate", "--model", "edsr_x2", "--bits", "4", "--method", "exhaustive", "--out", "c.json"], "exponential");
 }
+
+/// Messages name the flag and the part that is wrong (#16 class 7); the
+/// form `--help` shows as a default is the form the flag accepts.
+#[test]
+fn messages_name_the_flag_and_help_defaults_parse() {
+    fails_with(&["sweep", "--shard", "1/2/3", "--quiet"], "--shard `1/2/3`: shard count `2/3` is not a whole number");
+    fails_with(&["compare", "--shard", "x/2", "--quiet"], "shard index `x`");
+    let help = String::from_utf8(sqsim(&["vectors", "--help"]).stdout).unwrap();
+    assert!(help.contains("[default: 112,112,24,24]"), "{help}");
+}

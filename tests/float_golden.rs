@@ -20,10 +20,10 @@ fn shape(v: &serde_json::Value) -> [usize; 3] {
     [a[0], a[1], a[2]]
 }
 
-fn load(spec: &str) -> model::Model {
+fn load(spec: &str, rgb_range: Option<f32>) -> model::Model {
     match spec.strip_prefix("builtin:") {
         Some(name) => model::load_builtin(name).unwrap(),
-        None => model::load_path(&golden_dir().join(spec)).unwrap(),
+        None => model::load_path_with(&golden_dir().join(spec), rgb_range).unwrap(),
     }
 }
 
@@ -39,7 +39,7 @@ fn run_case(name: &str) -> f32 {
     let [c, h, w] = shape(&case["in_shape"]);
     let x = Feature::from_vec(c, h, w, read_f32(&golden_dir().join(case["input"].as_str().unwrap()))).unwrap();
     let want = read_f32(&golden_dir().join(case["output"].as_str().unwrap()));
-    let m = load(case["model"].as_str().unwrap());
+    let m = load(case["model"].as_str().unwrap(), case["rgb_range"].as_f64().map(|r| r as f32));
     let y = m.forward(&x, &FloatExec).unwrap();
     let [oc, oh, ow] = shape(&case["out_shape"]);
     assert_eq!((y.c, y.h, y.w), (oc, oh, ow), "{name}: output shape");
@@ -82,6 +82,30 @@ fn tiny_rdn_x4_with_mean_shift() {
 #[test]
 fn tiny_edsr_x3_zip() {
     run_case("edsr_tiny_x3");
+}
+
+/// Bring your own checkpoint (#17): an RDN x3 nested under `params_ema`
+/// beside a `params` copy, an optimizer tensor and an int64 counter (the EMA
+/// copy is the one run); an EDSR trained on [0, 1] (range read from its
+/// MeanShift); an RDN trained on [0, 1] (no MeanShift: range given).
+#[test]
+fn own_checkpoints_wrapped_and_on_range_1() {
+    run_case("rdn_tiny_x3_wrapped");
+    let m = load("rdn_tiny_x3_wrapped.safetensors", None);
+    assert_eq!((m.arch_name(), m.scale), ("rdn", 3));
+    assert!(m.ignored_keys().iter().any(|k| k.starts_with("iter")) && m.ignored_keys().iter().any(|k| k.starts_with("params.")));
+    run_case("edsr_tiny_x2_range1");
+    assert_eq!(load("edsr_tiny_x2_range1.safetensors", None).rgb_range(), 1.0);
+    // an EDSR's MeanShift contradicts a wrong range
+    let e = model::load_path_with(&golden_dir().join("edsr_tiny_x2_range1.safetensors"), Some(255.0)).unwrap_err().to_string();
+    assert!(e.contains("sub_mean") && e.contains("rgb_range 255"), "{e}");
+    run_case("rdn_tiny_x2_range1");
+    // and the same RDN without the range is another function: the golden fails at 255
+    let text = std::fs::read_to_string(golden_dir().join("cases.json")).unwrap();
+    assert!(text.contains("\"rgb_range\": 1"));
+    let x = Feature::from_vec(3, 7, 9, read_f32(&golden_dir().join("rdn_tiny_x2_range1_in.bin"))).unwrap();
+    let y255 = load("rdn_tiny_x2_range1.safetensors", None).forward(&x, &FloatExec).unwrap();
+    assert!(max_abs_diff(&y255.data, &read_f32(&golden_dir().join("rdn_tiny_x2_range1_out.bin"))) > 1.0);
 }
 
 /// The same tensors saved by torch in the zip and the legacy (pre-1.6) pickle
@@ -147,7 +171,7 @@ fn executor_sees_exactly_the_quantized_convs() {
         }
     }
     for spec in ["builtin:edsr_x2", "builtin:rdn_x2", "rdn_tiny_x4.safetensors"] {
-        let m = load(spec);
+        let m = load(spec, None);
         let rec = Record(Mutex::new(Vec::new()));
         let x = Feature::from_vec(3, 4, 5, (0..60).map(|i| i as f32 * 3.0).collect()).unwrap();
         let y = m.forward(&x, &rec).unwrap();
@@ -160,7 +184,7 @@ fn executor_sees_exactly_the_quantized_convs() {
 #[test]
 fn forward_identical_on_any_thread_count() {
     for spec in ["builtin:edsr_x2", "builtin:rdn_x2"] {
-        let m = load(spec);
+        let m = load(spec, None);
         let x = Feature::from_vec(3, 23, 31, (0..3 * 23 * 31).map(|i| ((i * 37) % 256) as f32).collect()).unwrap();
         let run = |n: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();

@@ -316,3 +316,16 @@ fn messages_name_the_real_key_and_wrapped_or_half_checkpoints_load() {
     let e = model::load_path(&p).unwrap_err().to_string();
     assert!(e.contains("params_ema") && e.contains("model.fc.weight"), "{e}");
 }
+
+/// Tensors outside the network's modules (another task's head, optimizer
+/// state) are left out and reported; inside them, an unknown key is refused.
+#[test]
+fn keys_outside_the_network_are_left_out_and_reported() {
+    let mut sd = tiny_edsr();
+    sd.tensors.insert("discriminator.fc.weight".into(), sd.tensors["head.0.bias"].clone());
+    let m = load_modified(&sd).unwrap();
+    assert_eq!(m.ignored_keys(), ["discriminator.fc.weight"]);
+    sd.tensors.insert("body.0.body.1.weight".into(), sd.tensors["head.0.bias"].clone());
+    let e = load_modified(&sd).unwrap_err().to_string();
+    assert!(e.contains("body.0.body.1.weight") && e.contains("another architecture"), "{e}");
+}

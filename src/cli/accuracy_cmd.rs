@@ -1,4 +1,4 @@
-use super::common::{check_writable, load_model, progress, resolve_calibration, resolve_ranges};
+use super::common::{check_writable, progress, resolve_calibration, resolve_ranges};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 /// once, so a whole table costs 1 + (bits × methods) forward passes.
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value = "edsr_x2")]
-    model: String,
+    #[command(flatten)]
+    net: super::common::ModelArgs,
     #[arg(long, value_delimiter = ',', default_value = "8,6,4,3")]
     bits: Vec<u32>,
     /// kmeans, optimal (DFSQ), minmax, percentile, dfsq-uniform; comma-separated.
@@ -152,7 +152,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         check_writable(out)?;
     }
     let u = UniversalSet::default();
-    let model = load_model(&a.model, None)?;
+    let model = a.net.load(a.quiet)?;
+    let user = a.net.user_weights();
     // every dataset resolved and every image checked before the long work
     let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     super::common::check_sets(&sets, model.scale)?;
@@ -164,7 +165,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let lambda = if m == QMethod::Dfsq(sqsim::select::Method::OptimalEnergy) { a.lambda } else { 0.0 };
             let (hash, ex): (String, Box<dyn ConvExec>) = match m {
                 QMethod::Dfsq(sel) => {
-                    let cal = resolve_calibration(&model, false, None, b, sel, lambda, &u, a.quiet)?;
+                    let cal = resolve_calibration(&model, user, None, b, sel, lambda, &u, a.quiet)?;
                     (cal.sha256(), Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }))
                 }
                 QMethod::DfsqUniform => {
@@ -172,7 +173,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     (format!("uniform-grid-{b}"), Box::new(FakeQuantExec { layers: quantize_model(&model, pts, &q)? }))
                 }
                 m => {
-                    let r = resolve_ranges(&model, false, None, &m, a.quiet)?;
+                    let r = resolve_ranges(&model, user, None, &m, a.quiet)?;
                     (sqsim::provenance::json_sha256(&r), Box::new(UniformFakeQuantExec { layers: quantize_uniform_model(&model, &r, b, b, WeightScheme::Asymmetric)? }))
                 }
             };

@@ -1,4 +1,4 @@
-use super::common::{calib_images, load_model, progress};
+use super::common::{calib_images, progress};
 use super::uset_cmd::word_sets;
 use anyhow::bail;
 use sqsim::dfsq::calib;
@@ -9,14 +9,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long)]
-    model: String,
-    /// A checkpoint of the same architecture as --model.
-    #[arg(long)]
-    weights: Option<PathBuf>,
-    /// `body` or `all` (see `sqsim run --help`).
-    #[arg(long, default_value = "body")]
-    quantize: String,
+    #[command(flatten)]
+    net: super::common::ModelArgs,
     /// Activation bit-width(s), e.g. 4 or 8,6,4,3 (one statistics pass serves all).
     #[arg(long, value_delimiter = ',', required = true)]
     bits: Vec<u32>,
@@ -100,8 +94,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         super::common::check_writable(o)?;
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
-    let mut model = load_model(&a.model, a.weights.as_deref())?;
-    super::common::apply_quantize(&mut model, &a.quantize)?;
+    let model = a.net.load(a.quiet)?;
     let imgs = calib_images(&model, &a.images, a.max_images)?;
     if !ranged.is_empty() {
         let st = super::common::measure_ranges(&model, &imgs, a.quiet)?;

@@ -5,22 +5,38 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqsim::dfsq::{calib, Calibration};
 use sqsim::eval::load_lr_images;
 use sqsim::image::{list_images, resolve_dataset};
-use sqsim::model::{load_builtin, load_path, Model};
+use sqsim::model::{load_builtin, Model};
 use sqsim::select::{Method, SelectConfig};
 use sqsim::sq::UniversalSet;
 use sqsim::quant::uniform::Range;
 use sqsim::uniform::{QMethod, RangeCalibration};
 use std::path::{Path, PathBuf};
 
-/// `--model NAME [--weights PATH]`, shared by the commands that run a model.
+/// `--model NAME [--weights PATH] [--scale S] [--rgb-range R]`, shared by
+/// every command that runs or costs a model.
 #[derive(clap::Args)]
 pub struct ModelArgs {
-    /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
-    #[arg(long, default_value = "edsr_x2")]
-    pub model: String,
-    /// A user checkpoint of the --model architecture (.pt, .safetensors, model.json).
+    /// Built in: edsr_x2 (the default), edsr_x4, rdn_x2, rdn_x4 (the ISR
+    /// RDNs). With --weights: `auto` (the default then: family, scale and
+    /// configuration read from the checkpoint), a family — `edsr`, `rdn`
+    /// (EDSR-PyTorch rdn.py, the paper's RDN), `isr_rdn` — checked against
+    /// it, or a built-in name (the checkpoint must have its architecture
+    /// and scale, and takes its name).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// A checkpoint: .pt/.pth/.safetensors (EDSR-PyTorch EDSR or RDN, also
+    /// nested under params_ema/params/state_dict/model) or a TF.js model.json.
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// With --weights: the scale the checkpoint must have (its upsampler
+    /// decides; a different one is refused).
+    #[arg(long, requires = "weights")]
+    pub scale: Option<usize>,
+    /// With --weights: the pixel range the network was trained on, 1 or 255.
+    /// Default: read from an EDSR's MeanShift, else 255 (EDSR-PyTorch's
+    /// default; the ISR RDN is always 1). Range-1 models get the rdn_isr preset.
+    #[arg(long, requires = "weights")]
+    pub rgb_range: Option<f32>,
     /// Which convs are quantized: `body` (the residual blocks, as the paper
     /// does) or `all` (head, body-final conv, upsampler and tail too, as an
     /// integer accelerator runs every layer; EDSR; the model is then named NAME+all).
@@ -28,12 +44,74 @@ pub struct ModelArgs {
     pub quantize: String,
 }
 
+/// Families `--model` names with `--weights`.
+const FAMILIES: [&str; 3] = ["edsr", "rdn", "isr_rdn"];
+
 impl ModelArgs {
-    pub fn load(&self) -> anyhow::Result<Model> {
-        let mut m = load_model(&self.model, self.weights.as_deref())?;
+    /// Loads the model; with --weights, says on stderr (unless `quiet`) what
+    /// was inferred and which checkpoint tensors were left out.
+    pub fn load(&self, quiet: bool) -> anyhow::Result<Model> {
+        let mut m = load_model_spec(self.model.as_deref(), self.weights.as_deref(), self.scale, self.rgb_range)?;
         apply_quantize(&mut m, &self.quantize)?;
+        if let (Some(w), false) = (&self.weights, quiet) {
+            eprintln!("note: {} from {}", m.describe(), w.display());
+            let ig = m.ignored_keys();
+            if !ig.is_empty() {
+                let shown: Vec<&str> = ig.iter().take(6).map(String::as_str).collect();
+                let more = if ig.len() > shown.len() { format!(" and {} more", ig.len() - shown.len()) } else { String::new() };
+                eprintln!("note: left out {} checkpoint tensor(s) not part of the network: {}{more}", ig.len(), shown.join(", "));
+            }
+        }
         Ok(m)
     }
+
+    /// Whether the weights are the user's (no shipped calibration applies).
+    pub fn user_weights(&self) -> bool {
+        self.weights.is_some()
+    }
+}
+
+/// `--model` and `--weights` together: a built-in name alone loads it; with
+/// a checkpoint, `auto` infers everything, a family or built-in name is
+/// checked against what the checkpoint is.
+pub fn load_model_spec(model: Option<&str>, weights: Option<&Path>, scale: Option<usize>, rgb_range: Option<f32>) -> anyhow::Result<Model> {
+    let name = model.unwrap_or(if weights.is_some() { "auto" } else { "edsr_x2" });
+    let Some(w) = weights else {
+        if name == "auto" || FAMILIES.contains(&name) {
+            bail!("--model {name} needs --weights PATH (built in without one: {})", sqsim::model::builtin_names().join(", "));
+        }
+        return Ok(load_builtin(name)?);
+    };
+    let mut m = sqsim::model::load_path_with(w, rgb_range)?;
+    if let Some(s) = scale {
+        if s != m.scale {
+            bail!("--scale {s}: {} is a x{} network (its upsampler says so)", w.display(), m.scale);
+        }
+    }
+    match name {
+        "auto" => {}
+        f if FAMILIES.contains(&f) => {
+            if m.arch_name() != f {
+                bail!("--model {f}: {} is an {} checkpoint ({}); --model auto reads it as such", w.display(), m.arch_name(), m.describe());
+            }
+        }
+        builtin => {
+            let b = load_builtin(builtin).with_context(|| "--model with --weights: auto, edsr, rdn, isr_rdn or a built-in name")?;
+            if m.arch_name() != b.arch_name() || m.scale != b.scale {
+                bail!(
+                    "--weights {}: a {} x{} checkpoint, but --model {builtin} is {} x{} (use --model auto or --model {})",
+                    w.display(),
+                    m.arch_name(),
+                    m.scale,
+                    b.arch_name(),
+                    b.scale,
+                    m.arch_name()
+                );
+            }
+            m.name = builtin.to_string();
+        }
+    }
+    Ok(m)
 }
 
 /// `--quantize body|all`.
@@ -48,34 +126,17 @@ pub fn apply_quantize(m: &mut Model, q: &str) -> anyhow::Result<()> {
 /// `--hw FILE`, shared by the commands that run the datapath.
 #[derive(clap::Args)]
 pub struct HwArgs {
-    /// Hardware preset (TOML); default hw/configs/default.toml (rdn_*: rdn_isr.toml).
+    /// Hardware preset (TOML); default hw/configs/default.toml (models on a
+    /// [0, 1] pixel range — the ISR RDNs, `--rgb-range 1` — rdn_isr.toml;
+    /// EDSR-PyTorch RDNs rdn.toml).
     #[arg(long)]
     pub hw: Option<PathBuf>,
 }
 
 impl HwArgs {
-    pub fn load(&self, model: &str) -> anyhow::Result<sqsim::config::HwConfig> {
+    pub fn load(&self, model: &Model) -> anyhow::Result<sqsim::config::HwConfig> {
         super::run_cmd::load_hw(self.hw.as_deref(), model)
     }
-}
-
-/// `--model NAME` with an optional `--weights PATH` of the same architecture.
-pub fn load_model(name: &str, weights: Option<&Path>) -> anyhow::Result<Model> {
-    let builtin = load_builtin(name)?;
-    let Some(w) = weights else { return Ok(builtin) };
-    let mut m = load_path(w)?;
-    if m.arch_name() != builtin.arch_name() || m.scale != builtin.scale {
-        bail!(
-            "--weights {}: a {} x{} checkpoint, but --model {name} is {} x{}",
-            w.display(),
-            m.arch_name(),
-            m.scale,
-            builtin.arch_name(),
-            builtin.scale
-        );
-    }
-    m.name = name.to_string();
-    Ok(m)
 }
 
 pub fn shipped_calib_path(model: &str, abits: u32, method: Method, lambda: f64) -> PathBuf {

@@ -163,9 +163,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let picked: Vec<usize> = (0..specs.len()).filter(|i| shard.is_none_or(|(s, n)| i % n == s)).collect();
     let specs: Vec<DesignSpec> = specs.into_iter().enumerate().filter(|(i, _)| picked.contains(i)).map(|(_, s)| s).collect();
-    let model = a.net.load()?;
+    let model = a.net.load(a.quiet)?;
     super::common::check_sets(&sets, model.scale)?;
-    let cfg = a.hwp.load(&a.net.model)?;
+    let cfg = a.hwp.load(&model)?;
     let u = UniversalSet::default();
     let user = a.net.weights.is_some();
     // designs that differ only in levers share one prepared run

@@ -63,8 +63,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("invalid bits: {} not in {MIN_BITS}..={MAX_BITS}", a.bits);
     }
     let u = UniversalSet::new(word_sets(&a.word_sets)?)?;
-    let model = a.net.load()?;
-    let cfg = a.hwp.load(&a.net.model)?;
+    let model = a.net.load(false)?;
+    let cfg = a.hwp.load(&model)?;
     let (w, h) = match (&a.size, &a.image) {
         (Some(s), _) => parse_size(s)?,
         (None, img) => {

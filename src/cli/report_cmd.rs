@@ -1,6 +1,6 @@
 //! `sqsim report`: one self-contained HTML sign-off page (plus its figures
 //! as SVG and data as CSV/JSON) for a model over several bit-widths.
-use super::common::{load_model, progress, resolve_calibration};
+use super::common::{progress, resolve_calibration};
 use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
@@ -12,12 +12,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// edsr_x2, edsr_x4, rdn_x2 or rdn_x4.
-    #[arg(long, default_value = "edsr_x2")]
-    model: String,
-    /// `body` or `all` (see `sqsim run --help`).
-    #[arg(long, default_value = "body")]
-    quantize: String,
+    #[command(flatten)]
+    net: super::common::ModelArgs,
     /// Bit-widths (W = A), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "8,6,4,3")]
     bits: Vec<u32>,
@@ -66,8 +62,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         datasets.push((name, paths));
     }
-    let mut model = load_model(&a.model, None)?;
-    super::common::apply_quantize(&mut model, &a.quantize)?;
+    let model = a.net.load(a.quiet)?;
     super::common::check_sets(&datasets, model.scale)?;
     let compare = match &a.compare {
         Some(p) => {
@@ -80,13 +75,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         None => None,
     };
     let layer_index = resolve_layer(&model, a.layer.as_deref())?;
-    let hw = load_hw(a.hw.as_deref(), &a.model)?;
+    let hw = load_hw(a.hw.as_deref(), &model)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating --out {}", a.out.display()))?;
     probe_writable(&a.out)?;
     let u = UniversalSet::default();
     let mut configs = Vec::new();
     for &b in &bits {
-        let cal = resolve_calibration(&model, false, None, b, Method::KMeans, 0.0, &u, a.quiet)?;
+        let cal = resolve_calibration(&model, a.net.user_weights(), None, b, Method::KMeans, 0.0, &u, a.quiet)?;
         let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
         configs.push((b, FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }));
     }

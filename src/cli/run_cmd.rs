@@ -142,11 +142,19 @@ struct Report {
 /// `--hw FILE`, else the model's default preset: `hw/configs/rdn_isr.toml`
 /// for the ISR RDNs (activations on a [0, 1] scale need 16 fractional bits),
 /// `hw/configs/default.toml` otherwise.
-pub fn load_hw(path: Option<&std::path::Path>, model: &str) -> anyhow::Result<HwConfig> {
+/// `--hw FILE`, else the model's preset: by pixel range (activations of a
+/// [0, 1] network are 255× smaller and keep 16 fractional bits:
+/// rdn_isr.toml), then family (EDSR-PyTorch RDN: rdn.toml, a weight buffer
+/// for its dense blocks' wide inputs), else default.toml.
+pub fn load_hw(path: Option<&std::path::Path>, model: &sqsim::model::Model) -> anyhow::Result<HwConfig> {
     match path {
         Some(p) => Ok(HwConfig::load(p)?),
         None => {
-            let preset = if model.starts_with("rdn") { "rdn_isr.toml" } else { "default.toml" };
+            let preset = match (model.rgb_range() == 1.0, model.arch_name()) {
+                (true, _) => "rdn_isr.toml",
+                (false, "rdn") => "rdn.toml",
+                _ => "default.toml",
+            };
             let p = sqsim::paths::home().join("hw/configs").join(preset);
             if p.exists() {
                 Ok(HwConfig::load(&p)?)
@@ -199,7 +207,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
-    let model = a.net.load()?;
+    let model = a.net.load(a.quiet)?;
     super::common::check_sets(&sets, model.scale)?;
     let (u, points) = match qm {
         QMethod::Dfsq(method) => {
@@ -216,7 +224,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     };
     let qcfg = QuantConfig { wbits, abits, granularity };
     let fq = FakeQuantExec { layers: quantize_model(&model, points, &qcfg)? };
-    let hw_cfg = if a.no_hw { None } else { Some(a.hwp.load(&a.net.model)?) };
+    let hw_cfg = if a.no_hw { None } else { Some(a.hwp.load(&model)?) };
 
     let mut datasets = Vec::new();
     for (name, paths) in &sets {

@@ -71,11 +71,11 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
-    let model = a.net.load()?;
+    let model = a.net.load(a.quiet)?;
     super::common::check_sets(&sets, model.scale)?;
     let ranges = resolve_ranges(&model, a.net.weights.is_some(), a.calib.as_deref(), &qm, a.quiet)?;
     let fq = UniformFakeQuantExec { layers: quantize_uniform_model(&model, &ranges, wbits, abits, WeightScheme::Asymmetric)? };
-    let cfg = if a.no_hw { None } else { Some(a.hwp.load(&a.net.model)?) };
+    let cfg = if a.no_hw { None } else { Some(a.hwp.load(&model)?) };
     let table = CostTable::default();
     let mut datasets = Vec::new();
     for (name, paths) in &sets {

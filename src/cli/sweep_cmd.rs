@@ -100,7 +100,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         check_writable(out)?;
     }
     let method: Method = a.method.parse()?;
-    let base = a.hwp.load(&a.net.model)?;
+    let model = a.net.load(a.quiet)?;
+    let base = a.hwp.load(&model)?;
     let axes = Axes {
         formats,
         mant_bits: a.mant_bits.clone(),
@@ -120,7 +121,6 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         paths.truncate(super::common::positive("--limit", n)?);
     }
     let u = UniversalSet::default();
-    let model = a.net.load()?;
     sqsim::image::check_images(&paths, model.scale)?;
     let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), a.bits, method, 0.0, &u, a.quiet)?;
     let q = QuantConfig { wbits: a.bits, abits: a.bits, ..Default::default() };

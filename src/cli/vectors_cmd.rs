@@ -1,4 +1,3 @@
-use super::common::load_model;
 use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::select::{MAX_BITS, MIN_BITS};
@@ -7,8 +6,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value = "edsr_x2")]
-    model: String,
+    #[command(flatten)]
+    net: super::common::ModelArgs,
     /// Weight and activation bits (the quantizer has 2^bits levels).
     #[arg(long, default_value_t = 4)]
     bits: u32,
@@ -65,12 +64,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         None if sqsim::paths::home().join("hw/configs/default.toml").exists() => "hw/configs/default.toml".into(),
         None => "built-in default".into(),
     };
-    let cfg = load_hw(a.hw.as_deref(), &a.model)?;
-    let model = load_model(&a.model, None)?;
+    let model = a.net.load(a.quiet)?;
+    let cfg = load_hw(a.hw.as_deref(), &model)?;
     let image = a.image.clone().unwrap_or_else(|| sqsim::paths::data_dir().join("Set5").join("baby.png"));
     let crop = [a.crop[0], a.crop[1], a.crop[2], a.crop[3]];
-    let spec = SourceSpec { model: a.model.clone(), bits: a.bits, layer: a.layer.clone(), image: image.clone(), crop };
-    let ld = capture(&model, &spec, &cfg, a.calib.as_deref()).with_context(|| format!("capturing {} of {}", a.layer, a.model))?;
+    let spec = SourceSpec { model: model.name.clone(), bits: a.bits, layer: a.layer.clone(), image: image.clone(), crop };
+    let ld = capture(&model, &spec, &cfg, a.calib.as_deref()).with_context(|| format!("capturing {} of {}", a.layer, model.name))?;
     let given = a.tile.as_ref().map(|t| Window { y: t[0], x: t[1], h: t[2], w: t[3] });
     for u in units {
         let win = match (given, u) {

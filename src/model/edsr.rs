@@ -10,7 +10,7 @@ pub(crate) struct Edsr {
     pub n_feats: usize,
     pub res_scale: f32,
     pub scale: usize,
-    /// Added at the input (−255·mean) and at the output (+255·mean).
+    /// Added at the input (−rgb_range·mean) and at the output (+rgb_range·mean).
     pub sub_offset: [f32; 3],
     pub add_offset: [f32; 3],
     pub head: Conv2d,
@@ -23,10 +23,15 @@ pub(crate) struct Edsr {
     /// quantized convs too (sites: head 0, blocks 1.., then body-final,
     /// upsampler convs, tail).
     pub quant_all: bool,
+    /// Pixel range the network was trained on (EDSR-PyTorch `--rgb_range`).
+    pub rgb_range: f32,
+    /// Checkpoint tensors that are not part of the network (left out).
+    pub ignored: Vec<String>,
 }
 
 impl Edsr {
-    pub fn from_state_dict(sd: &StateDict) -> Result<Self> {
+    pub fn from_state_dict(sd: &StateDict, rgb_range: Option<f32>) -> Result<Self> {
+        let range = super::rgb_range(sd, rgb_range)?;
         let missing = |keys: &str| Error::MissingKey { path: sd.path.clone(), keys: format!("{keys} (for EDSR)") };
         let f = dim(sd, "head.0.weight", 0).ok_or_else(|| missing("head.0.weight"))?;
         let k = dim(sd, "head.0.weight", 2).ok_or_else(|| missing("head.0.weight"))?;
@@ -47,10 +52,10 @@ impl Edsr {
             check.conv(&format!("tail.0.{}", 2 * j), f, r * r * f, k);
         }
         check.conv("tail.1", f, 3, k);
-        check.finish("EDSR", &["sub_mean.weight", "sub_mean.bias", "add_mean.weight", "add_mean.bias"])?;
+        let ignored = check.finish("EDSR", &["sub_mean.weight", "sub_mean.bias", "add_mean.weight", "add_mean.bias"], &["sub_mean", "add_mean", "head", "body", "tail"])?;
 
-        let sub_offset = mean_shift_offsets(sd, "sub_mean", -1.0)?;
-        let add_offset = mean_shift_offsets(sd, "add_mean", 1.0)?;
+        let sub_offset = mean_shift_offsets(sd, "sub_mean", -1.0, range)?;
+        let add_offset = mean_shift_offsets(sd, "add_mean", 1.0, range)?;
         let blocks = (0..n)
             .map(|i| {
                 Ok([check.take_conv(&format!("body.{i}.body.0"))?, check.take_conv(&format!("body.{i}.body.2"))?])
@@ -74,6 +79,8 @@ impl Edsr {
             up,
             tail: check.take_conv("tail.1")?,
             quant_all: false,
+            rgb_range: range,
+            ignored,
         })
     }
 

@@ -74,6 +74,7 @@ impl StateDict {
         let st = safetensors::SafeTensors::deserialize(&bytes)
             .map_err(|e| Error::format(path, format!("not a valid safetensors file: {e}")))?;
         let mut tensors = BTreeMap::new();
+        let mut skipped = Vec::new();
         for (name, view) in st.tensors() {
             use safetensors::Dtype as D;
             let kind = match view.dtype() {
@@ -81,15 +82,19 @@ impl StateDict {
                 D::F16 => FloatKind::F16,
                 D::BF16 => FloatKind::BF16,
                 D::F64 => FloatKind::F64,
-                other => {
-                    return Err(Error::format(path, format!("tensor `{name}` has dtype {other:?}, expected a float type")))
+                // counters (`num_batches_tracked`) and other integer buffers
+                // are not weights: left out and reported; a network key
+                // among them is then reported missing
+                _ => {
+                    skipped.push(name);
+                    continue;
                 }
             };
             // safetensors is little-endian by definition.
             let data = decode_floats(view.data(), kind, false);
             tensors.insert(name, Tensor { shape: view.shape().to_vec(), data, mantissa_bits: kind.mantissa_bits() });
         }
-        Ok(StateDict::new(path, tensors))
+        Ok(StateDict::new(path, tensors, skipped))
     }
 
     pub fn get(&self, key: &str) -> Option<&Tensor> {
@@ -100,8 +105,10 @@ impl StateDict {
         self.tensors.contains_key(key)
     }
 
-    fn new(path: &Path, tensors: BTreeMap<String, Tensor>) -> Self {
-        StateDict { path: path.to_path_buf(), tensors, nested_under: None, outside: Vec::new() }.strip_module_prefix().unwrap_nested()
+    fn new(path: &Path, tensors: BTreeMap<String, Tensor>, non_float: Vec<String>) -> Self {
+        let mut sd = StateDict { path: path.to_path_buf(), tensors, nested_under: None, outside: Vec::new() }.strip_module_prefix().unwrap_nested();
+        sd.outside.extend(non_float.into_iter().map(|k| format!("{k} (not a float tensor)")));
+        sd
     }
 
     fn has_root(&self) -> bool {
@@ -186,6 +193,7 @@ fn read_pt_inner(path: &Path) -> Result<StateDict> {
         ));
     }
     let mut tensors = BTreeMap::new();
+    let mut skipped = Vec::new();
     for (name, t) in reader.tensors() {
         use pytorch_reader::DType as D;
         let kind = match t.dtype() {
@@ -193,10 +201,9 @@ fn read_pt_inner(path: &Path) -> Result<StateDict> {
             D::F16 => FloatKind::F16,
             D::BF16 => FloatKind::BF16,
             D::F64 => FloatKind::F64,
-            other => {
-                // EDSR/RDN state dicts hold only float tensors; an integer
-                // one means this is some other network.
-                return Err(Error::format(path, format!("tensor `{name}` has dtype {other:?}, expected a float type")));
+            _ => {
+                skipped.push(name.clone());
+                continue;
             }
         };
         let bytes = t.read().map_err(|e| Error::format(path, format!("cannot read tensor `{name}`: {e}")))?;
@@ -207,7 +214,7 @@ fn read_pt_inner(path: &Path) -> Result<StateDict> {
         let data = decode_floats(&bytes, kind, cfg!(target_endian = "big"));
         tensors.insert(name.clone(), Tensor { shape: t.shape().to_vec(), data, mantissa_bits: kind.mantissa_bits() });
     }
-    Ok(StateDict::new(path, tensors))
+    Ok(StateDict::new(path, tensors, skipped))
 }
 
 fn decode_floats(bytes: &[u8], kind: FloatKind, big_endian: bool) -> Vec<f32> {
@@ -270,10 +277,12 @@ impl<'a> KeyCheck<'a> {
         self.want.push((format!("{name}.bias"), vec![out_c]));
     }
 
-    /// Fails unless every expected key is present with its shape and no other
-    /// key exists except `optional` ones (strict, like `load_state_dict`: an
-    /// extra key means the file is not the architecture we inferred).
-    pub fn finish(&self, arch: &str, optional: &[&str]) -> Result<()> {
+    /// Fails unless every expected key is present with its shape and no
+    /// other key exists under the network's module `roots` except `optional`
+    /// ones (strict there, like `load_state_dict`). Returns the tensors it
+    /// left out: keys outside those modules, and those outside the wrapper
+    /// the network was found under, and non-float tensors.
+    pub fn finish(&self, arch: &str, optional: &[&str], roots: &[&str]) -> Result<Vec<String>> {
         let path = &self.sd.path;
         let missing: Vec<&str> =
             self.want.iter().filter(|(k, _)| !self.sd.contains(k)).map(|(k, _)| k.as_str()).collect();
@@ -299,11 +308,16 @@ impl<'a> KeyCheck<'a> {
             ));
         }
         let known: BTreeSet<&str> = self.want.iter().map(|(k, _)| k.as_str()).chain(optional.iter().copied()).collect();
-        let extra: Vec<&str> = self.sd.tensors.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
-        if !extra.is_empty() {
-            return Err(Error::format(path, format!("unexpected key(s) for {arch}: {}", extra.join(", "))));
+        // a key under one of the network's own modules that the architecture
+        // lacks means another architecture: refused. Keys outside them (EMA
+        // copies, heads of another task, counters) are not the network: left
+        // out and reported.
+        let (inside, outside): (Vec<&str>, Vec<&str>) =
+            self.sd.tensors.keys().map(String::as_str).filter(|k| !known.contains(k)).partition(|k| roots.contains(&k.split('.').next().unwrap_or("")));
+        if !inside.is_empty() {
+            return Err(Error::format(path, format!("unexpected key(s) for {arch}: {} (inside the network's modules: another architecture?)", inside.join(", "))));
         }
-        Ok(())
+        Ok(outside.into_iter().map(String::from).chain(self.sd.outside.iter().cloned()).collect())
     }
 
     /// Builds a validated layer from keys already checked by [`finish`].

@@ -56,12 +56,29 @@ pub(crate) fn run_quant(exec: &dyn ConvExec, conv: &Conv2d, site: QuantSite, x: 
 /// EDSR-PyTorch MeanShift (rgb_range 255, std 1).
 pub const RGB_MEAN: [f32; 3] = [0.4488, 0.4371, 0.4040];
 
+/// The pixel range a checkpoint was trained on: `--rgb-range` when given
+/// (1 or 255), else read from its MeanShift bias (−range·mean), else 255
+/// (EDSR-PyTorch's default; a state dict cannot say otherwise).
+pub(crate) fn rgb_range(sd: &StateDict, given: Option<f32>) -> Result<f32> {
+    if let Some(r) = given {
+        if r != 1.0 && r != 255.0 {
+            return Err(Error::arg("--rgb-range", format!("{r}: must be 1 or 255")));
+        }
+        return Ok(r);
+    }
+    Ok(match sd.get("sub_mean.bias") {
+        // a bias that is neither fails the MeanShift check, which prints it
+        Some(b) if b.data.len() == 3 && (-b.data[0] / RGB_MEAN[0] - 1.0).abs() < 0.01 => 1.0,
+        _ => 255.0,
+    })
+}
+
 /// Per-channel offset a MeanShift adds (`sign` −1: sub_mean, +1: add_mean).
 /// Uses the checkpoint's tensors when present (after checking they are the
-/// standard MeanShift), else computes them as PyTorch does in float32
-/// (`sign * 255 * mean`).
-pub(crate) fn mean_shift_offsets(sd: &StateDict, prefix: &str, sign: f32) -> Result<[f32; 3]> {
-    let expected: [f32; 3] = RGB_MEAN.map(|m| sign * (255.0f32 * m));
+/// standard MeanShift for `range`), else computes them as PyTorch does in
+/// float32 (`sign * range * mean`).
+pub(crate) fn mean_shift_offsets(sd: &StateDict, prefix: &str, sign: f32, range: f32) -> Result<[f32; 3]> {
+    let expected: [f32; 3] = RGB_MEAN.map(|m| sign * (range * m));
     let (w, b) = (sd.get(&format!("{prefix}.weight")), sd.get(&format!("{prefix}.bias")));
     let (w, b) = match (w, b) {
         (None, None) => return Ok(expected),
@@ -81,7 +98,7 @@ pub(crate) fn mean_shift_offsets(sd: &StateDict, prefix: &str, sign: f32) -> Res
         return Err(Error::format(
             &sd.path,
             format!(
-                "{prefix} is not the EDSR MeanShift (identity weight, bias {expected:?} for rgb_range 255): weight {:?}, bias {:?}",
+                "{prefix} is not the EDSR MeanShift (identity weight, bias {expected:?} for rgb_range {range}): weight {:?}, bias {:?}",
                 w.data, b.data
             ),
         ));
@@ -114,9 +131,20 @@ impl Model {
                 format!("{}x{}x{} ({} values)", lr.c, lr.h, lr.w, lr.data.len()),
             ));
         }
+        // a network trained on [0, 1] sees RGB / 255 and its output is scaled back
+        let on_range = |range: f32, f: &dyn Fn(&Feature) -> Result<Feature>| -> Result<Feature> {
+            if range == 255.0 {
+                return f(lr);
+            }
+            let mut x = lr.clone();
+            crate::float::ops::scale(&mut x, range / 255.0);
+            let mut y = f(&x)?;
+            crate::float::ops::scale(&mut y, 255.0 / range);
+            Ok(y)
+        };
         match &self.arch {
-            Arch::Edsr(m) => m.forward(lr, exec),
-            Arch::Rdn(m) => m.forward(lr, exec),
+            Arch::Edsr(m) => on_range(m.rgb_range, &|x| m.forward(x, exec)),
+            Arch::Rdn(m) => on_range(m.rgb_range, &|x| m.forward(x, exec)),
             Arch::Isr(m) => {
                 // ISR works on RGB in [0, 1].
                 let mut x = lr.clone();
@@ -184,6 +212,27 @@ impl Model {
         }
     }
 
+    /// The pixel range the network computes on: 1 for the ISR RDN and
+    /// checkpoints trained with `rgb_range 1`, else 255. Picks the hardware
+    /// preset (activations 255× smaller need more fractional bits).
+    pub fn rgb_range(&self) -> f32 {
+        match &self.arch {
+            Arch::Edsr(m) => m.rgb_range,
+            Arch::Rdn(m) => m.rgb_range,
+            Arch::Isr(_) => 1.0,
+        }
+    }
+
+    /// Checkpoint tensors left out as not part of the network (EMA or other
+    /// copies outside the wrapper used, heads of other tasks, counters).
+    pub fn ignored_keys(&self) -> &[String] {
+        match &self.arch {
+            Arch::Edsr(m) => &m.ignored,
+            Arch::Rdn(m) => &m.ignored,
+            Arch::Isr(_) => &[],
+        }
+    }
+
     /// `"edsr"`, `"rdn"` or `"isr_rdn"`.
     pub fn arch_name(&self) -> &'static str {
         match &self.arch {
@@ -197,17 +246,18 @@ impl Model {
     pub fn describe(&self) -> String {
         let arch = match &self.arch {
             Arch::Edsr(m) => format!(
-                "EDSR x{}: {} residual blocks, {} feats, res_scale {}",
-                m.scale, m.n_resblocks, m.n_feats, m.res_scale
+                "EDSR x{}: {} residual blocks, {} feats, res_scale {}, rgb_range {}",
+                m.scale, m.n_resblocks, m.n_feats, m.res_scale, m.rgb_range
             ),
             Arch::Rdn(m) => format!(
-                "RDN x{}: D={} RDBs, C={} convs, G={}, G0={}, MeanShift {}",
+                "RDN x{}: D={} RDBs, C={} convs, G={}, G0={}, MeanShift {}, rgb_range {}",
                 m.scale,
                 m.d,
                 m.c,
                 m.g,
                 m.g0,
-                if m.mean.is_some() { "yes" } else { "no" }
+                if m.mean.is_some() { "yes" } else { "no" },
+                m.rgb_range
             ),
             Arch::Isr(m) => format!(
                 "ISR RDN (TF.js) x{}: D={} RDBs, C={} convs, G={}, G0={}, {} graph nodes",
@@ -259,8 +309,17 @@ pub fn load_builtin(name: &str) -> Result<Model> {
 /// Loads `.pt`/`.pth`/`.safetensors` (EDSR or RDN, told apart by keys) or a
 /// TF.js `model.json` (or a directory holding one).
 pub fn load_path(path: &Path) -> Result<Model> {
+    load_path_with(path, None)
+}
+
+/// As [`load_path`], with the pixel range given (`--rgb-range`; the ISR
+/// TF.js RDN is always 1 and refuses another).
+pub fn load_path_with(path: &Path, rgb_range: Option<f32>) -> Result<Model> {
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if path.is_dir() || is_json {
+        if rgb_range.is_some_and(|r| r != 1.0) {
+            return Err(Error::arg("--rgb-range", "the ISR TF.js RDN computes on RGB in [0, 1]: only 1"));
+        }
         let m = isr::IsrRdn::load(path)?;
         // Name a TF.js model after its directory (`x2`), not `model`.
         let dir = if path.is_dir() { Some(path) } else { path.parent() };
@@ -269,17 +328,21 @@ pub fn load_path(path: &Path) -> Result<Model> {
     }
     let sd = StateDict::read(path)?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    from_state_dict(name, &sd)
+    from_state_dict_with(name, &sd, rgb_range)
 }
 
 /// Builds EDSR (`head.0.weight`) or RDN (`SFENet1.weight`) from a state dict.
 pub fn from_state_dict(name: impl Into<String>, sd: &StateDict) -> Result<Model> {
+    from_state_dict_with(name, sd, None)
+}
+
+pub fn from_state_dict_with(name: impl Into<String>, sd: &StateDict, rgb_range: Option<f32>) -> Result<Model> {
     let name = name.into();
     if sd.contains("SFENet1.weight") {
-        let m = rdn::Rdn::from_state_dict(sd)?;
+        let m = rdn::Rdn::from_state_dict(sd, rgb_range)?;
         Ok(Model { name, scale: m.scale, arch: Arch::Rdn(Box::new(m)) })
     } else if sd.contains("head.0.weight") {
-        let m = edsr::Edsr::from_state_dict(sd)?;
+        let m = edsr::Edsr::from_state_dict(sd, rgb_range)?;
         Ok(Model { name, scale: m.scale, arch: Arch::Edsr(Box::new(m)) })
     } else {
         let first: Vec<&str> = sd.tensors.keys().take(5).map(String::as_str).collect();

@@ -29,10 +29,15 @@ pub(crate) struct Rdn {
     /// Upsampler convs each followed by PixelShuffle(r), then the output conv.
     pub up: Vec<(Conv2d, usize)>,
     pub out: Conv2d,
+    /// Pixel range the network was trained on (EDSR-PyTorch `--rgb_range`).
+    pub rgb_range: f32,
+    /// Checkpoint tensors that are not part of the network (left out).
+    pub ignored: Vec<String>,
 }
 
 impl Rdn {
-    pub fn from_state_dict(sd: &StateDict) -> Result<Self> {
+    pub fn from_state_dict(sd: &StateDict, rgb_range: Option<f32>) -> Result<Self> {
+        let range = super::rgb_range(sd, rgb_range)?;
         let missing = |keys: &str| Error::MissingKey { path: sd.path.clone(), keys: format!("{keys} (for RDN)") };
         let g0 = dim(sd, "SFENet1.weight", 0).ok_or_else(|| missing("SFENet1.weight"))?;
         let k = dim(sd, "SFENet1.weight", 2).ok_or_else(|| missing("SFENet1.weight"))?;
@@ -64,10 +69,10 @@ impl Rdn {
             check.conv(name, *i, *o, k);
         }
         check.conv(out_key, g, 3, k);
-        check.finish("RDN", &["sub_mean.weight", "sub_mean.bias", "add_mean.weight", "add_mean.bias"])?;
+        let ignored = check.finish("RDN", &["sub_mean.weight", "sub_mean.bias", "add_mean.weight", "add_mean.bias"], &["sub_mean", "add_mean", "SFENet1", "SFENet2", "RDBs", "GFF", "UPNet"])?;
 
         let mean = if sd.contains("sub_mean.weight") || sd.contains("add_mean.weight") {
-            Some((mean_shift_offsets(sd, "sub_mean", -1.0)?, mean_shift_offsets(sd, "add_mean", 1.0)?))
+            Some((mean_shift_offsets(sd, "sub_mean", -1.0, range)?, mean_shift_offsets(sd, "add_mean", 1.0, range)?))
         } else {
             None
         };
@@ -93,6 +98,8 @@ impl Rdn {
             gff: [check.take_conv("GFF.0")?, check.take_conv("GFF.1")?],
             up,
             out: check.take_conv(out_key)?,
+            rgb_range: range,
+            ignored,
         })
     }
 

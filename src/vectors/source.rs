@@ -99,9 +99,8 @@ pub fn capture(model: &Model, spec: &SourceSpec, cfg: &HwConfig, calib_file: Opt
             (calib::select_all(&stats, &model.name, &u, &sc)?, "crop (k-means, seed 0)".into())
         }
     };
-    if cal.bits != spec.bits {
-        return Err(Error::arg("calibration", format!("made for {} bits, vectors ask for {}", cal.bits, spec.bits)));
-    }
+    // another model's, checkpoint's or bit-width's calibration is refused
+    cal.check_for(model, cal.method, cal.lambda, spec.bits, &format!("calibration {origin}"))?;
     let points = cal.point_sets(model, &u)?;
     let qcfg = QuantConfig { wbits: spec.bits, abits: spec.bits, granularity: Granularity::PerOutputChannel };
     let qls = quantize_model(model, points, &qcfg)?;

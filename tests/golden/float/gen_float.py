@@ -133,8 +133,10 @@ def read_pt(path):
 def write_safetensors(path, tensors):
     header, blobs, off = {}, [], 0
     for name, arr in tensors.items():
-        b = np.ascontiguousarray(arr, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
+        # int64 arrays (training counters) stay I64; everything else is F32
+        dt, st = ("<i8", "I64") if np.asarray(arr).dtype == np.int64 else ("<f4", "F32")
+        b = np.ascontiguousarray(arr, dtype=dt).tobytes()
+        header[name] = {"dtype": st, "shape": list(np.shape(arr)), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
     h = json.dumps(header, separators=(",", ":")).encode()
@@ -263,11 +265,11 @@ def conv_params(rng, sd, key, cin, cout, k):
     sd[key + ".bias"] = rng.uniform(-bound, bound, (cout,)).astype(np.float32)
 
 
-def mean_shift(sd):
+def mean_shift(sd, rgb_range=255):
     eye = np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1)
     sd["sub_mean.weight"], sd["add_mean.weight"] = eye, eye.copy()
-    sd["sub_mean.bias"] = (-255 * MEAN).astype(np.float32)
-    sd["add_mean.bias"] = (255 * MEAN).astype(np.float32)
+    sd["sub_mean.bias"] = (-rgb_range * MEAN).astype(np.float32)
+    sd["add_mean.bias"] = (rgb_range * MEAN).astype(np.float32)
 
 
 def tiny_rdn(rng, d, c, g, g0, scale, with_mean):
@@ -292,9 +294,9 @@ def tiny_rdn(rng, d, c, g, g0, scale, with_mean):
     return sd
 
 
-def tiny_edsr(rng, n, f, scale):
+def tiny_edsr(rng, n, f, scale, rgb_range=255):
     sd = {}
-    mean_shift(sd)
+    mean_shift(sd, rgb_range)
     conv_params(rng, sd, "head.0", 3, f, 3)
     for i in range(n):
         conv_params(rng, sd, f"body.{i}.body.0", f, f, 3)
@@ -343,12 +345,15 @@ def main():
     rng = np.random.default_rng(20240611)
     cases = []
 
-    def case(name, model, x, y):
+    def case(name, model, x, y, rgb_range=None):
         x32, y32 = x.astype("<f4"), y.astype("<f4")
         x32.tofile(os.path.join(HERE, f"{name}_in.bin"))
         y32.tofile(os.path.join(HERE, f"{name}_out.bin"))
-        cases.append({"name": name, "model": model, "in_shape": list(x.shape), "out_shape": list(y.shape),
-                      "input": f"{name}_in.bin", "output": f"{name}_out.bin"})
+        c = {"name": name, "model": model, "in_shape": list(x.shape), "out_shape": list(y.shape),
+             "input": f"{name}_in.bin", "output": f"{name}_out.bin"}
+        if rgb_range is not None:
+            c["rgb_range"] = rgb_range  # passed as --rgb-range (a state dict cannot say)
+        cases.append(c)
         print(f"{name}: in {x.shape} out {y.shape} range [{y.min():.2f}, {y.max():.2f}]")
 
     # (a) real EDSR on real image crops (builtin:<name> = models/ in the repo)
@@ -387,6 +392,27 @@ def main():
     assert set(stored) == set(sd) and all(np.array_equal(stored[k], sd[k]) for k in sd)
     x = rng.uniform(0, 255, (3, 9, 8))
     case("edsr_tiny_x3", "edsr_tiny_x3_zip.pt", x, edsr_forward(sd, x))
+
+    # (d) bring your own checkpoint (issue #17): RDN x3; a training
+    # checkpoint wrapping the net under params_ema beside a params copy, an
+    # optimizer tensor and an int64 counter; networks trained on [0, 1]
+    # (EDSR: range read from its MeanShift; RDN: none, given as rgb_range)
+    sd = tiny_rdn(rng, d=3, c=4, g=6, g0=8, scale=3, with_mean=False)
+    wrapped = {f"params_ema.{k}": v for k, v in sd.items()}
+    wrapped.update({f"params.{k}": v + 1.0 for k, v in sd.items()})
+    wrapped["optimizer.state.0.exp_avg"] = np.zeros(4, dtype=np.float32)
+    wrapped["iter"] = np.array([1000], dtype=np.int64)
+    write_safetensors(os.path.join(HERE, "rdn_tiny_x3_wrapped.safetensors"), wrapped)
+    x = rng.uniform(0, 255, (3, 8, 7))
+    case("rdn_tiny_x3_wrapped", "rdn_tiny_x3_wrapped.safetensors", x, rdn_forward(sd, x))
+    sd = tiny_edsr(rng, n=2, f=6, scale=2, rgb_range=1)
+    write_safetensors(os.path.join(HERE, "edsr_tiny_x2_range1.safetensors"), sd)
+    x = rng.uniform(0, 255, (3, 9, 10))
+    case("edsr_tiny_x2_range1", "edsr_tiny_x2_range1.safetensors", x, 255.0 * edsr_forward(sd, x / 255.0))
+    sd = tiny_rdn(rng, d=2, c=2, g=4, g0=6, scale=2, with_mean=False)
+    write_safetensors(os.path.join(HERE, "rdn_tiny_x2_range1.safetensors"), sd)
+    x = rng.uniform(0, 255, (3, 7, 9))
+    case("rdn_tiny_x2_range1", "rdn_tiny_x2_range1.safetensors", x, 255.0 * rdn_forward(sd, x / 255.0), rgb_range=1)
 
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump({"generator": "tests/golden/float/gen_float.py", "cases": cases}, f, indent=1)

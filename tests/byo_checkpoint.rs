@@ -1,0 +1,88 @@
+//! Bring your own checkpoint (#17) from the command line: `--weights`
+//! alone infers family, scale and configuration and says so; a family or
+//! built-in `--model` is checked against the checkpoint; conflicting
+//! `--scale`/`--model` are refused naming what the checkpoint is; the
+//! hardware path runs end to end on an inferred RDN.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sqsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sqsim")).args(args).output().expect("binary runs")
+}
+
+fn golden(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/float").join(name).to_string_lossy().into_owned()
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let o = sqsim(args);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(!e.contains("panicked"), "{args:?} panicked: {e}");
+    assert!(e.contains("error:") && e.contains(needle), "{args:?}: expected `{needle}` in: {e}");
+}
+
+/// A one-image dataset: a 30×24 crop of Set5 bird (LR 10×8 at ×3).
+fn dataset(dir: &Path) -> String {
+    let img = sqsim::image::load_rgb(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/Set5/bird.png")).unwrap();
+    let d = dir.join("ds");
+    std::fs::create_dir_all(&d).unwrap();
+    sqsim::image::save_png(&d.join("bird.png"), &sqsim::image::crop(&img, 90, 90, 36, 30).unwrap()).unwrap();
+    d.to_string_lossy().into_owned()
+}
+
+#[test]
+fn weights_alone_infer_the_network_and_run_the_hardware() {
+    let d = tempfile::tempdir().unwrap();
+    let ds = dataset(d.path());
+    let rdn = golden("rdn_tiny_x3_wrapped.safetensors");
+    let o = sqsim(&["run", "--weights", &rdn, "--dataset", &ds, "--steps", "1", "--format", "json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("RDN x3: D=3 RDBs, C=4 convs, G=6, G0=8"), "inferred configuration not printed: {err}");
+    assert!(err.contains("left out") && err.contains("params."), "left-out tensors not reported: {err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ds0 = &v["datasets"][0];
+    assert!(ds0["hw_psnr"].as_f64().or(ds0["hw"]["psnr"].as_f64()).is_some_and(f64::is_finite) || o.stdout.len() > 10, "{v}");
+    // family and scale given: checked
+    let ok = sqsim(&["cost", "--model", "rdn", "--weights", &rdn, "--scale", "3", "--size", "16x16"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    fails_with(&["cost", "--model", "edsr", "--weights", &rdn, "--size", "16x16"], "is an rdn checkpoint");
+    fails_with(&["cost", "--model", "rdn_x2", "--weights", &rdn, "--size", "16x16"], "--model auto or --model rdn");
+    fails_with(&["cost", "--weights", &rdn, "--scale", "2", "--size", "16x16"], "is a x3 network");
+    fails_with(&["cost", "--model", "auto", "--size", "16x16"], "needs --weights");
+    fails_with(&["cost", "--weights", &rdn, "--rgb-range", "7", "--size", "16x16"], "1 or 255");
+    // an unrecognised layout names what was tried and the keys it saw
+    let junk = d.path().join("vgg.safetensors");
+    let data = vec![0u8; 16];
+    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
+    std::fs::write(&junk, safetensors::serialize(vec![("features.0.weight".to_string(), view)], &None).unwrap()).unwrap();
+    fails_with(&["cost", "--weights", junk.to_str().unwrap(), "--size", "16x16"], "not an EDSR (head.0.weight) or RDN (SFENet1.weight)");
+    fails_with(&["cost", "--weights", junk.to_str().unwrap(), "--size", "16x16"], "first keys: features.0.weight");
+}
+
+#[test]
+fn every_model_command_takes_weights() {
+    let d = tempfile::tempdir().unwrap();
+    let ds = dataset(d.path());
+    let edsr = golden("edsr_tiny_x2_range1.safetensors");
+    let out = |n: &str| d.path().join(n).to_string_lossy().into_owned();
+    for args in [
+        vec!["accuracy", "--weights", &edsr, "--dataset", &ds, "--bits", "4", "--method", "minmax", "--quiet"],
+        vec!["sweep", "--weights", &edsr, "--dataset", &ds, "--formats", "full", "--acc-bits", "48", "--act-bits", "24", "--quiet"],
+        vec!["compare", "--weights", &edsr, "--dataset", &ds, "--designs", "minmax-8", "--quiet"],
+    ] {
+        let o = sqsim(&args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let c = out("c_{bits}.json");
+    let o = sqsim(&["calibrate", "--weights", &edsr, "--bits", "4", "--images", &ds, "--out", &c, "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cal: serde_json::Value = serde_json::from_slice(&std::fs::read(out("c_4.json")).unwrap()).unwrap();
+    assert_eq!(cal["model"], "edsr_tiny_x2_range1");
+    let o = sqsim(&["vectors", "--weights", &edsr, "--unit", "pe", "--layer", "body.0.body.0", "--crop", "0,0,8,8", "--image", &format!("{ds}/bird.png"), "--calib", &out("c_4.json"), "--count", "8", "--out", &out("v"), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // a range-1 network gets the rdn_isr preset (16 fractional bits)
+    let o = sqsim(&["cost", "--weights", &edsr, "--size", "16x16"]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("rdn_isr"), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}
