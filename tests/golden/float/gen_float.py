@@ -22,6 +22,9 @@ import sys
 import zipfile
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+import make_random_rdn  # noqa: E402  (one RDN layout for the goldens and the cost-study script)
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -273,22 +276,8 @@ def mean_shift(sd, rgb_range=255):
 
 
 def tiny_rdn(rng, d, c, g, g0, scale, with_mean):
-    sd = {}
-    conv_params(rng, sd, "SFENet1", 3, g0, 3)
-    conv_params(rng, sd, "SFENet2", g0, g0, 3)
-    for i in range(d):
-        for j in range(c):
-            conv_params(rng, sd, f"RDBs.{i}.convs.{j}.conv.0", g0 + j * g, g, 3)
-        conv_params(rng, sd, f"RDBs.{i}.LFF", g0 + c * g, g0, 1)
-    conv_params(rng, sd, "GFF.0", d * g0, g0, 1)
-    conv_params(rng, sd, "GFF.1", g0, g0, 3)
-    if scale == 4:
-        conv_params(rng, sd, "UPNet.0", g0, 4 * g, 3)
-        conv_params(rng, sd, "UPNet.2", g, 4 * g, 3)
-        conv_params(rng, sd, "UPNet.4", g, 3, 3)
-    else:
-        conv_params(rng, sd, "UPNet.0", g0, g * scale * scale, 3)
-        conv_params(rng, sd, "UPNet.2", g, 3, 3)
+    # the layout (and the order of random draws) of scripts/make_random_rdn.py
+    sd = make_random_rdn.rdn(rng, d, c, g, g0, scale)
     if with_mean:
         mean_shift(sd)
     return sd
