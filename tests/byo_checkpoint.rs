@@ -36,14 +36,27 @@ fn weights_alone_infer_the_network_and_run_the_hardware() {
     let d = tempfile::tempdir().unwrap();
     let ds = dataset(d.path());
     let rdn = golden("rdn_tiny_x3_wrapped.safetensors");
-    let o = sqsim(&["run", "--weights", &rdn, "--dataset", &ds, "--steps", "1", "--format", "json"]);
+    let imgs = d.path().join("imgs").to_string_lossy().into_owned();
+    let o = sqsim(&["run", "--weights", &rdn, "--dataset", &ds, "--steps", "1", "--format", "json", "--save-images", &imgs]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
+    // calibrated on calib32 (no shipped file fits these weights), saved beside the outputs, reusable
+    let cal = d.path().join("imgs/rdn_tiny_x3_wrapped_a4_kmeans.calib.json");
+    assert!(err.contains("calibrating on calib32") && cal.exists(), "{err}");
+    let again = sqsim(&["run", "--weights", &rdn, "--dataset", &ds, "--steps", "1", "--format", "json", "--quiet", "--calib", cal.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(again.stdout, o.stdout, "the saved calibration gives another result");
     assert!(err.contains("RDN x3: D=3 RDBs, C=4 convs, G=6, G0=8"), "inferred configuration not printed: {err}");
     assert!(err.contains("left out") && err.contains("params."), "left-out tensors not reported: {err}");
+    // the bit-accurate datapath on the inferred RDN: tracks its DFSQ float
+    // reference, no overflow, the cycle model agrees, on the rdn preset
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let ds0 = &v["datasets"][0];
-    assert!(ds0["hw_psnr"].as_f64().or(ds0["hw"]["psnr"].as_f64()).is_some_and(f64::is_finite) || o.stdout.len() > 10, "{v}");
+    assert_eq!(v["hw_config"], "rdn", "{v}");
+    let (hw, fl) = (ds0["hw"]["psnr"].as_f64().unwrap(), ds0["dfsq_float"]["psnr"].as_f64().unwrap());
+    assert!((hw - fl).abs() < 0.05, "hardware {hw} dB vs float reference {fl} dB");
+    assert_eq!(ds0["hw"]["overflows"], 0);
+    assert_eq!(ds0["cycle_mismatches"], 0, "{ds0}");
     // family and scale given: checked
     let ok = sqsim(&["cost", "--model", "rdn", "--weights", &rdn, "--scale", "3", "--size", "16x16"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));

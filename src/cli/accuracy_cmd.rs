@@ -1,4 +1,4 @@
-use super::common::{check_writable, progress, resolve_calibration, resolve_ranges};
+use super::common::{check_writable, progress, resolve_calibration, CalibFrom, resolve_ranges};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             let lambda = if m == QMethod::Dfsq(sqsim::select::Method::OptimalEnergy) { a.lambda } else { 0.0 };
             let (hash, ex): (String, Box<dyn ConvExec>) = match m {
                 QMethod::Dfsq(sel) => {
-                    let cal = resolve_calibration(&model, user, None, b, sel, lambda, &u, a.quiet)?;
+                    let cal = resolve_calibration(&model, CalibFrom::new(None, user).beside(a.out.as_deref().or(a.per_image.as_deref())), b, sel, lambda, &u, a.quiet)?;
                     (cal.sha256(), Box::new(FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }))
                 }
                 QMethod::DfsqUniform => {

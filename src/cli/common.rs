@@ -171,12 +171,40 @@ pub fn calib_images(model: &Model, images: &str, max: Option<usize>) -> anyhow::
     Ok(load_lr_images(&paths, model.scale)?)
 }
 
-/// The calibration `run` uses: `--calib FILE`, else the shipped file for
-/// this model and bit-width, else a fresh calibration on calib32 (slow; says so).
+/// Where a command's calibration comes from, and where a fresh one goes.
+#[derive(Clone, Copy, Default)]
+pub struct CalibFrom<'a> {
+    /// `--calib FILE`.
+    pub file: Option<&'a Path>,
+    /// The weights are the user's: no shipped calibration applies.
+    pub user_weights: bool,
+    /// The directory of the command's outputs: a fresh calibration is saved
+    /// there (`MODEL_aBITS_METHOD.calib.json`) for `--calib` next time.
+    pub save_dir: Option<&'a Path>,
+}
+
+impl<'a> CalibFrom<'a> {
+    pub fn new(file: Option<&'a Path>, user_weights: bool) -> Self {
+        CalibFrom { file, user_weights, save_dir: None }
+    }
+    /// Saves a fresh calibration beside `out` (a file; its directory).
+    pub fn beside(mut self, out: Option<&'a Path>) -> Self {
+        self.save_dir = out.map(|o| o.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+        self
+    }
+    /// Saves a fresh calibration in `dir`.
+    pub fn into_dir(mut self, dir: Option<&'a Path>) -> Self {
+        self.save_dir = dir;
+        self
+    }
+}
+
+/// The calibration a command uses: `--calib FILE`, else the shipped file for
+/// this model and bit-width, else a fresh calibration on calib32 (slow; says
+/// so, and saves it beside the outputs when the command has any).
 pub fn resolve_calibration(
     model: &Model,
-    user_weights: bool,
-    calib: Option<&Path>,
+    from: CalibFrom,
     abits: u32,
     method: Method,
     lambda: f64,
@@ -184,6 +212,7 @@ pub fn resolve_calibration(
     quiet: bool,
 ) -> anyhow::Result<Calibration> {
     sqsim::select::check_lambda(method, lambda)?;
+    let (calib, user_weights) = (from.file, from.user_weights);
     if let Some(p) = calib {
         let c = Calibration::load(p)?;
         c.check_for(model, method, lambda, abits, &format!("--calib {}", p.display()))?;
@@ -203,7 +232,19 @@ pub fn resolve_calibration(
     let stats = calib::collect(model, &imgs, u, &|i| pb.set_position(i as u64))?;
     pb.finish_and_clear();
     let cfg = SelectConfig { bits: abits, method, lambda, ..Default::default() };
-    Ok(calib::select_all(&stats, &model.name, u, &cfg)?)
+    let c = calib::select_all(&stats, &model.name, u, &cfg)?;
+    match from.save_dir {
+        Some(dir) => {
+            let p = dir.join(format!("{}_a{abits}_{}.calib.json", model.name, method.label(lambda)));
+            c.save(&p)?;
+            if !quiet {
+                eprintln!("note: wrote the calibration to {} (reuse it with --calib)", p.display());
+            }
+        }
+        None if !quiet => eprintln!("note: this calibration is not saved (the command writes no files); `sqsim calibrate` writes one for --calib"),
+        None => {}
+    }
+    Ok(c)
 }
 
 /// Fails fast, before long work, when an output file could not be written:

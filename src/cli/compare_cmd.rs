@@ -1,6 +1,6 @@
 //! `sqsim compare`: DFSQ against the uniform-integer designs, bit-accurate
 //! accuracy and cycle-model cost of each, the Pareto fronts and a budget.
-use super::common::{progress, resolve_calibration, resolve_ranges, HwArgs, ModelArgs};
+use super::common::{progress, resolve_calibration, CalibFrom, resolve_ranges, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use sqsim::provenance::Provenance;
@@ -180,7 +180,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         let calib = match s.method {
             QMethod::Dfsq(m) => {
-                let c = resolve_calibration(&model, user, None, s.bits, m, s.lambda, &u, a.quiet)?;
+                let c = resolve_calibration(&model, CalibFrom::new(None, user).beside(a.out.as_deref()), s.bits, m, s.lambda, &u, a.quiet)?;
                 CalibInput::Points(c.point_sets(&model, &u)?)
             }
             QMethod::DfsqUniform => CalibInput::None,

@@ -1,6 +1,6 @@
 //! `sqsim report`: one self-contained HTML sign-off page (plus its figures
 //! as SVG and data as CSV/JSON) for a model over several bit-widths.
-use super::common::{progress, resolve_calibration};
+use super::common::{progress, resolve_calibration, CalibFrom};
 use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
@@ -81,7 +81,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let u = UniversalSet::default();
     let mut configs = Vec::new();
     for &b in &bits {
-        let cal = resolve_calibration(&model, a.net.user_weights(), None, b, Method::KMeans, 0.0, &u, a.quiet)?;
+        let cal = resolve_calibration(&model, CalibFrom::new(None, a.net.user_weights()).into_dir(Some(&a.out)), b, Method::KMeans, 0.0, &u, a.quiet)?;
         let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
         configs.push((b, FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }));
     }

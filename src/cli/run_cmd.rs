@@ -1,4 +1,4 @@
-use super::common::{progress, resolve_calibration, HwArgs, ModelArgs};
+use super::common::{progress, resolve_calibration, CalibFrom, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use super::uset_cmd::word_sets;
 use anyhow::{bail, Context};
@@ -212,7 +212,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let (u, points) = match qm {
         QMethod::Dfsq(method) => {
             let u = UniversalSet::new(words)?;
-            let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), abits, method, a.lambda, &u, a.quiet)?;
+            let calib = resolve_calibration(&model, CalibFrom::new(a.calib.as_deref(), a.net.user_weights()).into_dir(a.save_images.as_deref()), abits, method, a.lambda, &u, a.quiet)?;
             let points = calib.point_sets(&model, &u)?;
             (u, points)
         }

@@ -1,4 +1,4 @@
-use super::common::{check_writable, progress, resolve_calibration, HwArgs, ModelArgs};
+use super::common::{check_writable, progress, resolve_calibration, CalibFrom, HwArgs, ModelArgs};
 use super::fmt::{self, Format};
 use anyhow::{bail, Context};
 use sqsim::config::DenormFormat;
@@ -122,7 +122,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     }
     let u = UniversalSet::default();
     sqsim::image::check_images(&paths, model.scale)?;
-    let calib = resolve_calibration(&model, a.net.weights.is_some(), a.calib.as_deref(), a.bits, method, 0.0, &u, a.quiet)?;
+    let calib = resolve_calibration(&model, CalibFrom::new(a.calib.as_deref(), a.net.user_weights()).beside(a.out.as_deref()), a.bits, method, 0.0, &u, a.quiet)?;
     let q = QuantConfig { wbits: a.bits, abits: a.bits, ..Default::default() };
     let fq = FakeQuantExec { layers: quantize_model(&model, calib.point_sets(&model, &u)?, &q)? };
     let pairs = paths

@@ -109,5 +109,61 @@ def main():
     print("out range", y.min(), y.max())
 
 
+def read_safetensors(path, prefix=""):
+    """F32 tensors of a .safetensors file under `prefix`, the prefix dropped."""
+    import struct
+    with open(path, "rb") as f:
+        b = f.read()
+    n = struct.unpack("<Q", b[:8])[0]
+    header, data = json.loads(b[8:8 + n]), b[8 + n:]
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__" or v["dtype"] != "F32" or not k.startswith(prefix):
+            continue
+        lo, hi = v["data_offsets"]
+        out[k[len(prefix):]] = np.frombuffer(data[lo:hi], dtype="<f4").reshape(v["shape"])
+    return out
+
+
+def rdn_case():
+    """The DFSQ float reference on an RDN of the EDSR-PyTorch layout (issue
+    #17): the nested x3 checkpoint of tests/golden/float, every RDB conv,
+    each LFF and both GFF convs quantized (no input is post-ReLU as a whole:
+    a dense block's concatenation mixes ReLU outputs with its input),
+    SFENet, upsampler and output conv in float."""
+    rng = np.random.default_rng(17)
+    nz = [v for v in universal_set() if v != 0.0]
+    sd = read_safetensors(os.path.join(HERE, "..", "float", "rdn_tiny_x3_wrapped.safetensors"), "params_ema.")
+    bits = 3
+    quant = [k[:-len(".weight")] for k in sd if k.endswith(".weight") and (k.startswith("RDBs.") or k.startswith("GFF."))]
+    layers = {k: [sorted([0.0] + list(rng.choice(nz, 2 ** bits - 1, replace=False))) for _ in range(sd[k + ".weight"].shape[1])]
+              for k in sorted(quant)}
+    c = lambda key, v: conv2d(v, sd[key + ".weight"], sd[key + ".bias"])
+    q = lambda key, v: conv2d(aquant(v, False, layers[key]), wquant(sd[key + ".weight"], bits), sd[key + ".bias"])
+    x = rng.uniform(0, 255, (3, 9, 8))
+    f1 = c("SFENet1", x)
+    v = c("SFENet2", f1)
+    outs, i = [], 0
+    while f"RDBs.{i}.LFF.weight" in sd:
+        cat, j = v, 0
+        while f"RDBs.{i}.convs.{j}.conv.0.weight" in sd:
+            cat = np.concatenate([cat, relu(q(f"RDBs.{i}.convs.{j}.conv.0", cat))], axis=0)
+            j += 1
+        v = q(f"RDBs.{i}.LFF", cat) + v
+        outs.append(v)
+        i += 1
+    v = q("GFF.1", q("GFF.0", np.concatenate(outs, axis=0))) + f1
+    g = sd["RDBs.0.convs.0.conv.0.weight"].shape[0]
+    r = int(round(np.sqrt(sd["UPNet.0.weight"].shape[0] / g)))
+    y = c("UPNet.2", pixel_shuffle(c("UPNet.0", v), r))
+    x.astype("<f4").tofile(os.path.join(HERE, "dfsq_rdn_tiny_x3_in.bin"))
+    y.astype("<f4").tofile(os.path.join(HERE, "dfsq_rdn_tiny_x3_out.bin"))
+    with open(os.path.join(HERE, "dfsq_rdn_tiny_x3.json"), "w") as f:
+        json.dump({"generator": "tests/golden/dfsq/gen_dfsq.py", "model": "rdn_tiny_x3_wrapped", "wbits": bits, "abits": bits,
+                   "in_shape": list(x.shape), "out_shape": list(y.shape), "probes": [], "layers": layers}, f)
+    print("rdn out range", y.min(), y.max(), len(layers), "quantized layers")
+
+
 if __name__ == "__main__":
     main()
+    rdn_case()
