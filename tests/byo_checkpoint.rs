@@ -93,6 +93,17 @@ fn every_model_command_takes_weights() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let cal: serde_json::Value = serde_json::from_slice(&std::fs::read(out("c_4.json")).unwrap()).unwrap();
     assert_eq!(cal["model"], "edsr_tiny_x2_range1");
+    // compare --calib-dir takes a saved calibration by name, checked: this one is used, not remade
+    let cd = d.path().join("cd");
+    std::fs::create_dir(&cd).unwrap();
+    std::fs::copy(out("c_4.json"), cd.join("edsr_tiny_x2_range1_a4_kmeans.calib.json")).unwrap();
+    let o = sqsim(&["compare", "--weights", &edsr, "--dataset", &ds, "--designs", "kmeans-4", "--calib-dir", cd.to_str().unwrap()]);
+    assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("calibrating"), "{}", String::from_utf8_lossy(&o.stderr));
+    // a file of other bits under that name is refused, naming the field
+    let o = sqsim(&["calibrate", "--weights", &edsr, "--bits", "3", "--images", &ds, "--out", &out("c3.json"), "--quiet"]);
+    assert!(o.status.success());
+    std::fs::copy(out("c3.json"), cd.join("edsr_tiny_x2_range1_a4_kmeans.calib.json")).unwrap();
+    fails_with(&["compare", "--weights", &edsr, "--dataset", &ds, "--designs", "kmeans-4", "--calib-dir", cd.to_str().unwrap()], "bits `3` (expected `4`)");
     let o = sqsim(&["vectors", "--weights", &edsr, "--unit", "pe", "--layer", "body.0.body.0", "--crop", "0,0,8,8", "--image", &format!("{ds}/bird.png"), "--calib", &out("c_4.json"), "--count", "8", "--out", &out("v"), "--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // a range-1 network gets the rdn_isr preset (16 fractional bits)

@@ -181,17 +181,29 @@ pub struct CalibFrom<'a> {
     /// The directory of the command's outputs: a fresh calibration is saved
     /// there (`MODEL_aBITS_METHOD.calib.json`) for `--calib` next time.
     pub save_dir: Option<&'a Path>,
+    /// `--calib-dir DIR`: calibrations saved under those names are looked
+    /// up there first (each checked against the model, weights, method, bits).
+    pub dir: Option<&'a Path>,
 }
 
 impl<'a> CalibFrom<'a> {
     pub fn new(file: Option<&'a Path>, user_weights: bool) -> Self {
-        CalibFrom { file, user_weights, save_dir: None }
+        CalibFrom { file, user_weights, save_dir: None, dir: None }
     }
     /// Saves a fresh calibration beside `out` (a file; its directory).
     pub fn beside(mut self, out: Option<&'a Path>) -> Self {
         self.save_dir = out.map(|o| o.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
         self
     }
+    /// Looks saved calibrations up in `dir` (and saves fresh ones there).
+    pub fn from_dir(mut self, dir: Option<&'a Path>) -> Self {
+        if dir.is_some() {
+            self.dir = dir;
+            self.save_dir = dir;
+        }
+        self
+    }
+
     /// Saves a fresh calibration in `dir`.
     pub fn into_dir(mut self, dir: Option<&'a Path>) -> Self {
         self.save_dir = dir;
@@ -218,6 +230,12 @@ pub fn resolve_calibration(
         c.check_for(model, method, lambda, abits, &format!("--calib {}", p.display()))?;
         return Ok(c);
     }
+    let saved_name = format!("{}_a{abits}_{}.calib.json", model.name, method.label(lambda));
+    if let Some(p) = from.dir.map(|d| d.join(&saved_name)).filter(|p| p.exists()) {
+        let c = Calibration::load(&p)?;
+        c.check_for(model, method, lambda, abits, &format!("--calib-dir {}", p.display()))?;
+        return Ok(c);
+    }
     let shipped = shipped_calib_path(&model.name, abits, method, lambda);
     if !user_weights && shipped.exists() {
         let c = Calibration::load(&shipped).with_context(|| "loading the shipped calibration".to_string())?;
@@ -235,7 +253,7 @@ pub fn resolve_calibration(
     let c = calib::select_all(&stats, &model.name, u, &cfg)?;
     match from.save_dir {
         Some(dir) => {
-            let p = dir.join(format!("{}_a{abits}_{}.calib.json", model.name, method.label(lambda)));
+            let p = dir.join(&saved_name);
             c.save(&p)?;
             if !quiet {
                 eprintln!("note: wrote the calibration to {} (reuse it with --calib)", p.display());

@@ -40,6 +40,12 @@ pub struct Args {
     budget_db: Option<f64>,
     #[command(flatten)]
     hwp: HwArgs,
+    /// Calibrations saved as MODEL_aBITS_METHOD.calib.json (by an earlier
+    /// run with user weights, or `sqsim calibrate --out`) are taken from
+    /// here, each checked against the model, weights, method and bits; the
+    /// missing ones are made on calib32 and saved here.
+    #[arg(long)]
+    calib_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Also write the JSON here (atomically).
@@ -180,7 +186,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         }
         let calib = match s.method {
             QMethod::Dfsq(m) => {
-                let c = resolve_calibration(&model, CalibFrom::new(None, user).beside(a.out.as_deref()), s.bits, m, s.lambda, &u, a.quiet)?;
+                let c = resolve_calibration(&model, CalibFrom::new(None, user).beside(a.out.as_deref()).from_dir(a.calib_dir.as_deref()), s.bits, m, s.lambda, &u, a.quiet)?;
                 CalibInput::Points(c.point_sets(&model, &u)?)
             }
             QMethod::DfsqUniform => CalibInput::None,
