@@ -57,6 +57,18 @@ fn weights_alone_infer_the_network_and_run_the_hardware() {
     assert!((hw - fl).abs() < 0.05, "hardware {hw} dB vs float reference {fl} dB");
     assert_eq!(ds0["hw"]["overflows"], 0);
     assert_eq!(ds0["cycle_mismatches"], 0, "{ds0}");
+    // a PyTorch-saved config-A RDN x4 (tests/golden/rdn_torch) through the hardware and the cycle model
+    let a4 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/rdn_torch/rdn_A_x4.pt");
+    let big = d.path().join("ds4");
+    std::fs::create_dir_all(&big).unwrap();
+    let img = sqsim::image::load_rgb(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/Set5/bird.png")).unwrap();
+    sqsim::image::save_png(&big.join("bird.png"), &sqsim::image::crop(&img, 90, 90, 48, 40).unwrap()).unwrap();
+    let o = sqsim(&["run", "--weights", a4.to_str().unwrap(), "--dataset", big.to_str().unwrap(), "--steps", "1", "--format", "json", "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["datasets"][0];
+    assert_eq!((v["scale"].as_u64(), &r["cycle_mismatches"], &r["hw"]["overflows"]), (Some(4), &0.into(), &0.into()), "{v}");
+    assert!((r["hw"]["psnr"].as_f64().unwrap() - r["dfsq_float"]["psnr"].as_f64().unwrap()).abs() < 0.05, "{r}");
     // family and scale given: checked
     let ok = sqsim(&["cost", "--model", "rdn", "--weights", &rdn, "--scale", "3", "--size", "16x16"]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
