@@ -187,13 +187,14 @@ fn print_table(model: &str, bits: u32, w: usize, h: usize, c: &NetworkCost) {
     println!();
     print!("{}", fmt::table(&eh, &[er("shift-add", e), er("int-mult baseline", b)]));
     let (a, ab) = (&c.area_um2, &c.baseline_area_um2);
-    let ah = ["area mm²", "PE array", "denorm units", "quant+stats", "SRAM", "total"];
+    let ah = ["area mm²", "PE array", "denorm units", "quant+stats", "tables", "SRAM", "total"];
     let ar = |name: &str, a: &sqsim::cycle::cost::Area| {
         vec![
             name.to_string(),
             format!("{:.4}", a.pe_array / 1e6),
             format!("{:.4}", a.denorm_units / 1e6),
             format!("{:.4}", a.quantizer_stats / 1e6),
+            format!("{:.4}", a.tables / 1e6),
             format!("{:.4}", a.sram / 1e6),
             format!("{:.4}", a.total / 1e6),
         ]
