@@ -20,9 +20,14 @@ pub fn tool_version() -> String {
     format!("sqsim {}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Lower-case hex of a digest.
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// SHA-256 of a value's JSON form (a config, a calibration).
@@ -42,7 +47,7 @@ pub fn files_sha256(paths: &[PathBuf]) -> Result<String> {
         h.update((b.len() as u64).to_le_bytes());
         h.update(&b);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&h.finalize()))
 }
 
 /// A field differing between two provenances (`None`: the side lacks it).
@@ -118,6 +123,16 @@ impl Provenance {
     /// `expected` on every field `expected` names.
     pub fn require(&self, expected: &Provenance, what: &str) -> Result<()> {
         refuse(what, "what this command needs", self.missing_or_different(expected))
+    }
+
+    /// Reuse of a calibration: refused with "recalibrate" when it records no
+    /// weights hash (written before provenance was recorded), else as
+    /// [`Provenance::require`].
+    pub fn require_calibration(&self, expected: &Provenance, what: &str) -> Result<()> {
+        if self.get("weights_sha256").is_none_or(str::is_empty) {
+            return Err(Error::arg(what, "records no weights hash (written before sqsim recorded provenance); recalibrate with `sqsim calibrate`"));
+        }
+        self.require(expected, what)
     }
 
     /// Combining: refuses `self` (`what`) unless it equals `first` (`first_what`) field for field.

@@ -224,8 +224,7 @@ pub fn resolve_calibration(
     quiet: bool,
 ) -> anyhow::Result<Calibration> {
     sqsim::select::check_lambda(method, lambda)?;
-    let (calib, user_weights) = (from.file, from.user_weights);
-    if let Some(p) = calib {
+    if let Some(p) = from.file {
         let c = Calibration::load(p)?;
         c.check_for(model, method, lambda, abits, &format!("--calib {}", p.display()))?;
         return Ok(c);
@@ -237,7 +236,7 @@ pub fn resolve_calibration(
         return Ok(c);
     }
     let shipped = shipped_calib_path(&model.name, abits, method, lambda);
-    if !user_weights && shipped.exists() {
+    if !from.user_weights && shipped.exists() {
         let c = Calibration::load(&shipped).with_context(|| "loading the shipped calibration".to_string())?;
         c.check_for(model, method, lambda, abits, &format!("shipped calibration {}", shipped.display()))?;
         return Ok(c);

@@ -4,7 +4,6 @@ use super::common::{progress, resolve_calibration, CalibFrom};
 use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
-use sqsim::image::{list_images, resolve_dataset};
 use sqsim::report::{collect, render, resolve_layer, ReportConfig};
 use sqsim::select::{Method, MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
@@ -53,15 +52,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--out {}: exists and is not a directory", a.out.display());
     }
     // cheap checks first: datasets, layer name, hardware config, out dir
-    let mut datasets = Vec::new();
-    for d in &a.dataset {
-        let (name, dir) = resolve_dataset(d)?;
-        let mut paths = list_images(&dir)?;
-        if let Some(n) = a.limit {
-            paths.truncate(super::common::positive("--limit", n)?);
-        }
-        datasets.push((name, paths));
-    }
+    let datasets = super::common::resolve_sets(&a.dataset, a.limit)?;
     let model = a.net.load(a.quiet)?;
     super::common::check_sets(&datasets, model.scale)?;
     let compare = match &a.compare {

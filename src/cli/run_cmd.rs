@@ -139,9 +139,6 @@ struct Report {
     datasets: Vec<DatasetRow>,
 }
 
-/// `--hw FILE`, else the model's default preset: `hw/configs/rdn_isr.toml`
-/// for the ISR RDNs (activations on a [0, 1] scale need 16 fractional bits),
-/// `hw/configs/default.toml` otherwise.
 /// `--hw FILE`, else the model's preset: by pixel range (activations of a
 /// [0, 1] network are 255× smaller and keep 16 fractional bits:
 /// rdn_isr.toml), then family (EDSR-PyTorch RDN: rdn.toml, a weight buffer

@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use sqsim::config::DenormFormat;
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::provenance::Provenance;
-use sqsim::image::{list_images, make_pair, resolve_dataset};
+use sqsim::image::make_pair;
 use sqsim::select::Method;
 use sqsim::sq::UniversalSet;
 use sqsim::sweep::{cheapest, evaluate, grid, Axes, EvalSet, SweepRow};
@@ -115,13 +115,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("the sweep axes give no valid configuration");
     }
     sqsim::limits::check("the sweep's axes", points.len() as u128, sqsim::limits::MAX_SWEEP_CANDIDATES as u128, "configurations")?;
-    let (dataset, dir) = resolve_dataset(&a.dataset)?;
-    let mut paths = list_images(&dir)?;
-    if let Some(n) = a.limit {
-        paths.truncate(super::common::positive("--limit", n)?);
-    }
+    let sets = super::common::resolve_sets(std::slice::from_ref(&a.dataset), a.limit)?;
+    super::common::check_sets(&sets, model.scale)?;
+    let (dataset, paths) = sets.into_iter().next().context("one dataset")?;
     let u = UniversalSet::default();
-    sqsim::image::check_images(&paths, model.scale)?;
     let calib = resolve_calibration(&model, CalibFrom::new(a.calib.as_deref(), a.net.user_weights()).beside(a.out.as_deref()), a.bits, method, 0.0, &u, a.quiet)?;
     let q = QuantConfig { wbits: a.bits, abits: a.bits, ..Default::default() };
     let fq = FakeQuantExec { layers: quantize_model(&model, calib.point_sets(&model, &u)?, &q)? };
@@ -146,7 +143,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .with("full_grid", a.full_grid)
         .with("candidates", points.len());
     let file_prov = match shard {
-        Some((i, n)) => prov.clone().with("shard", format!("{i}/{n}")),
+        Some((i, n)) => prov.with("shard", format!("{i}/{n}")),
         None => prov,
     };
     let mine: Vec<(usize, &sqsim::sweep::SweepPoint)> =

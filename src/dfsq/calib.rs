@@ -43,6 +43,11 @@ fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
 
+/// The fields a calibration is checked on, for the file and for the run alike.
+fn made_from(model: &str, weights_sha256: &str, method: String, bits: u32) -> Provenance {
+    Provenance::default().with("model", model).with("weights_sha256", weights_sha256).with("method", method).with("bits", bits)
+}
+
 /// Per quantized layer, per input channel: accumulated x_n statistics.
 pub struct CalibStats {
     /// The network's [`Model::weights_sha256`].
@@ -162,25 +167,14 @@ impl Calibration {
 
     /// What it was made from: model, weights, method (λ), bits.
     pub fn provenance(&self) -> Provenance {
-        Provenance::default()
-            .with("model", &self.model)
-            .with("weights_sha256", &self.weights_sha256)
-            .with("method", self.method.label(self.lambda))
-            .with("bits", self.bits)
+        made_from(&self.model, &self.weights_sha256, self.method.label(self.lambda), self.bits)
     }
 
     /// Refuses a calibration made for another model, checkpoint, method,
     /// λ or bit-width (`what` names it in the message, e.g. `--calib F`).
     pub fn check_for(&self, model: &Model, method: Method, lambda: f64, bits: u32, what: &str) -> Result<()> {
-        if self.weights_sha256.is_empty() {
-            return Err(Error::arg(what, "records no weights hash (written before sqsim recorded provenance); recalibrate with `sqsim calibrate`"));
-        }
-        let want = Provenance::default()
-            .with("model", &model.name)
-            .with("weights_sha256", model.weights_sha256())
-            .with("method", method.label(lambda))
-            .with("bits", bits);
-        self.provenance().require(&want, what)
+        let want = made_from(&model.name, &model.weights_sha256(), method.label(lambda), bits);
+        self.provenance().require_calibration(&want, what)
     }
 
     /// SHA-256 of its JSON (a result's record of which calibration it used).

@@ -66,24 +66,40 @@ fn bad(path: &Path, what: impl Into<String>) -> Error {
     Error::format(path, what)
 }
 
-/// Bytes one manifest entry takes in its shard (shape × stored width).
-fn weight_bytes(json_path: &Path, w: &Value) -> Result<usize> {
-    let name = w["name"].as_str().unwrap_or("?");
+/// One manifest entry, checked: its name, shape, stored type and the bytes
+/// it takes in the group's shards.
+struct Entry<'a> {
+    name: String,
+    shape: Vec<usize>,
+    /// `float32`, `float16`, `uint16` or `uint8`.
+    qtype: &'a str,
+    width: usize,
+    bytes: usize,
+}
+
+fn entry<'a>(json_path: &Path, w: &'a Value) -> Result<Entry<'a>> {
+    let name = w["name"].as_str().ok_or_else(|| bad(json_path, "weight entry without a name"))?.to_string();
     let shape: Vec<usize> = w["shape"]
         .as_array()
         .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect())
         .ok_or_else(|| bad(json_path, format!("weight `{name}`: bad shape")))?;
+    if w["dtype"].as_str() != Some("float32") {
+        return Err(bad(json_path, format!("weight `{name}`: dtype {} not supported (float32 only)", w["dtype"])));
+    }
     let q = &w["quantization"];
-    let width = match if q.is_null() { "float32" } else { q["dtype"].as_str().unwrap_or("?") } {
+    let qtype = if q.is_null() { "float32" } else { q["dtype"].as_str().unwrap_or("?") };
+    let width = match qtype {
         "float32" => 4,
         "uint16" | "float16" => 2,
         "uint8" => 1,
         other => return Err(bad(json_path, format!("weight `{name}`: quantization dtype `{other}` not supported"))),
     };
-    shape
+    // checked: a hostile manifest's shape must not wrap to a small size
+    let bytes = shape
         .iter()
         .try_fold(width, |a: usize, &d| a.checked_mul(d))
-        .ok_or_else(|| bad(json_path, format!("weight `{name}`: shape {shape:?} is too large")))
+        .ok_or_else(|| bad(json_path, format!("weight `{name}`: shape {shape:?} is too large")))?;
+    Ok(Entry { name, shape, qtype, width, bytes })
 }
 
 /// Reads every weight group of the manifest: shards concatenated in order,
@@ -103,8 +119,8 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
         let list = group["weights"].as_array().ok_or_else(|| bad(json_path, format!("weight group {gi} has no weights")))?;
         // sizes first: a shard of the wrong length is reported as such, not
         // blamed on whichever tensor happens to run past its end
-        let sizes = list.iter().map(|w| weight_bytes(json_path, w)).collect::<Result<Vec<usize>>>()?;
-        let total = sizes.iter().try_fold(0usize, |a, &b| a.checked_add(b)).unwrap_or(usize::MAX);
+        let entries = list.iter().map(|w| entry(json_path, w)).collect::<Result<Vec<_>>>()?;
+        let total = entries.iter().try_fold(0usize, |a, e| a.checked_add(e.bytes)).unwrap_or(usize::MAX);
         if total != buf.len() {
             let shard = paths.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
             return Err(bad(
@@ -113,34 +129,11 @@ fn read_weights(json_path: &Path, manifest: &Value) -> Result<Weights> {
             ));
         }
         let mut off = 0usize;
-        for w in list {
-            let name = w["name"].as_str().ok_or_else(|| bad(json_path, "weight entry without a name"))?.to_string();
-            let shape: Vec<usize> = w["shape"]
-                .as_array()
-                .and_then(|a| a.iter().map(|d| d.as_u64().map(|d| d as usize)).collect())
-                .ok_or_else(|| bad(json_path, format!("weight `{name}`: bad shape")))?;
-            // checked: a hostile manifest's shape must not wrap to a small size
-            let n = shape
-                .iter()
-                .try_fold(1usize, |a, &d| a.checked_mul(d))
-                .ok_or_else(|| bad(json_path, format!("weight `{name}`: shape {shape:?} is too large")))?;
-            if w["dtype"].as_str() != Some("float32") {
-                return Err(bad(json_path, format!("weight `{name}`: dtype {} not supported (float32 only)", w["dtype"])));
-            }
-            let q = &w["quantization"];
-            let qtype = if q.is_null() { "float32" } else { q["dtype"].as_str().unwrap_or("?") };
-            let width = match qtype {
-                "float32" => 4,
-                "uint16" | "float16" => 2,
-                "uint8" => 1,
-                other => return Err(bad(json_path, format!("weight `{name}`: quantization dtype `{other}` not supported"))),
-            };
-            let need = n.checked_mul(width).unwrap_or(usize::MAX);
-            let bytes = buf.get(off..off.saturating_add(need)).ok_or_else(|| {
-                let shard = paths.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ");
-                bad(json_path, format!("weight shard(s) {shard} too short: `{name}` needs bytes {off}..{}, have {}", off.saturating_add(need), buf.len()))
-            })?;
+        for (w, Entry { name, shape, qtype, width, bytes: need }) in list.iter().zip(entries) {
+            // the sizes add up to the buffer, so every slice is in range
+            let bytes = &buf[off..off + need];
             off += need;
+            let q = &w["quantization"];
             let affine = |field: &str| {
                 q[field].as_f64().ok_or_else(|| bad(json_path, format!("weight `{name}`: quantization without `{field}`")))
             };

@@ -175,17 +175,10 @@ impl FloatKind {
 fn read_pt_inner(path: &Path) -> Result<StateDict> {
     use pytorch_reader::PytorchReader;
     let fmt = |e: pytorch_reader::PytorchError| Error::format(path, format!("not a readable PyTorch checkpoint: {e}"));
-    let mut reader = PytorchReader::new(path).map_err(fmt)?;
-    if reader.is_empty() {
-        for key in WRAPPER_KEYS {
-            if let Ok(r) = PytorchReader::with_top_level_key(path, key) {
-                if !r.is_empty() {
-                    reader = r;
-                    break;
-                }
-            }
-        }
-    }
+    // pytorch-reader walks nested dicts and lists (a wrapped network comes
+    // back as `params_ema.head.0.weight`, re-rooted by `unwrap_nested`), so
+    // an empty top level means no tensors under any key either
+    let reader = PytorchReader::new(path).map_err(fmt)?;
     if reader.is_empty() {
         return Err(Error::format(
             path,
@@ -339,7 +332,6 @@ pub(crate) fn dim(sd: &StateDict, key: &str, i: usize) -> Option<usize> {
     sd.get(key).and_then(|t| t.shape.get(i).copied())
 }
 
-/// Number of consecutive `i = 0, 1, ...` for which `key(i)` is present.
 /// How many indexed modules `{before}{i}{after}…` the checkpoint has: one
 /// more than the largest index any key names, so a module missing a tensor
 /// (or missing whole) in the middle is reported by its own key, not taken

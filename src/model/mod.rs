@@ -120,9 +120,17 @@ pub struct Model {
     pub name: String,
     pub scale: usize,
     arch: Arch,
+    /// [`Model::weights_sha256`], computed once (the weights never change
+    /// after loading; every provenance check asks for it).
+    weights_hash: std::sync::OnceLock<String>,
 }
 
 impl Model {
+    fn new(name: String, scale: usize, arch: Arch) -> Self {
+        Model { name, scale, arch, weights_hash: std::sync::OnceLock::new() }
+    }
+
+
     pub fn forward(&self, lr: &Feature, exec: &dyn ConvExec) -> Result<Feature> {
         if lr.c != 3 || lr.h == 0 || lr.w == 0 || lr.data.len() != lr.c * lr.h * lr.w {
             return Err(Error::shape(
@@ -131,29 +139,21 @@ impl Model {
                 format!("{}x{}x{} ({} values)", lr.c, lr.h, lr.w, lr.data.len()),
             ));
         }
-        // a network trained on [0, 1] sees RGB / 255 and its output is scaled back
-        let on_range = |range: f32, f: &dyn Fn(&Feature) -> Result<Feature>| -> Result<Feature> {
-            if range == 255.0 {
-                return f(lr);
-            }
-            let mut x = lr.clone();
-            crate::float::ops::scale(&mut x, range / 255.0);
-            let mut y = f(&x)?;
-            crate::float::ops::scale(&mut y, 255.0 / range);
-            Ok(y)
+        let run = |x: &Feature| match &self.arch {
+            Arch::Edsr(m) => m.forward(x, exec),
+            Arch::Rdn(m) => m.forward(x, exec),
+            Arch::Isr(m) => m.forward(x, exec),
         };
-        match &self.arch {
-            Arch::Edsr(m) => on_range(m.rgb_range, &|x| m.forward(x, exec)),
-            Arch::Rdn(m) => on_range(m.rgb_range, &|x| m.forward(x, exec)),
-            Arch::Isr(m) => {
-                // ISR works on RGB in [0, 1].
-                let mut x = lr.clone();
-                crate::float::ops::scale(&mut x, 1.0 / 255.0);
-                let mut y = m.forward(&x, exec)?;
-                crate::float::ops::scale(&mut y, 255.0);
-                Ok(y)
-            }
+        // a network on [0, 1] (the ISR RDN, `rgb_range 1`) sees RGB / 255 and its output is scaled back
+        let range = self.rgb_range();
+        if range == 255.0 {
+            return run(lr);
         }
+        let mut x = lr.clone();
+        crate::float::ops::scale(&mut x, range / 255.0);
+        let mut y = run(&x)?;
+        crate::float::ops::scale(&mut y, 255.0 / range);
+        Ok(y)
     }
 
     /// Every conv in forward order, with its quantization site if quantized.
@@ -175,20 +175,24 @@ impl Model {
     /// alike; any changed weight changes it. Provenance of calibrations and
     /// results.
     pub fn weights_sha256(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(self.arch_name().as_bytes());
-        for (c, _) in self.all_layers() {
-            h.update((c.name.len() as u64).to_le_bytes());
-            h.update(c.name.as_bytes());
-            for d in [c.in_c, c.out_c, c.k] {
-                h.update((d as u64).to_le_bytes());
-            }
-            for v in c.weight.iter().chain(&c.bias) {
-                h.update(v.to_le_bytes());
-            }
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        self.weights_hash
+            .get_or_init(|| {
+                use sha2::{Digest, Sha256};
+                let mut h = Sha256::new();
+                h.update(self.arch_name().as_bytes());
+                for (c, _) in self.all_layers() {
+                    h.update((c.name.len() as u64).to_le_bytes());
+                    h.update(c.name.as_bytes());
+                    for d in [c.in_c, c.out_c, c.k] {
+                        h.update((d as u64).to_le_bytes());
+                    }
+                    for v in c.weight.iter().chain(&c.bias) {
+                        h.update(v.to_le_bytes());
+                    }
+                }
+                crate::provenance::hex(&h.finalize())
+            })
+            .clone()
     }
 
     pub fn param_count(&self) -> usize {
@@ -324,7 +328,7 @@ pub fn load_path_with(path: &Path, rgb_range: Option<f32>) -> Result<Model> {
         // Name a TF.js model after its directory (`x2`), not `model`.
         let dir = if path.is_dir() { Some(path) } else { path.parent() };
         let name = dir.and_then(|d| d.file_name()).map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        return Ok(Model { name, scale: m.scale, arch: Arch::Isr(Box::new(m)) });
+        return Ok(Model::new(name, m.scale, Arch::Isr(Box::new(m))));
     }
     let sd = StateDict::read(path)?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -340,10 +344,10 @@ pub fn from_state_dict_with(name: impl Into<String>, sd: &StateDict, rgb_range: 
     let name = name.into();
     if sd.contains("SFENet1.weight") {
         let m = rdn::Rdn::from_state_dict(sd, rgb_range)?;
-        Ok(Model { name, scale: m.scale, arch: Arch::Rdn(Box::new(m)) })
+        Ok(Model::new(name, m.scale, Arch::Rdn(Box::new(m))))
     } else if sd.contains("head.0.weight") {
         let m = edsr::Edsr::from_state_dict(sd, rgb_range)?;
-        Ok(Model { name, scale: m.scale, arch: Arch::Edsr(Box::new(m)) })
+        Ok(Model::new(name, m.scale, Arch::Edsr(Box::new(m))))
     } else {
         let first: Vec<&str> = sd.tensors.keys().take(5).map(String::as_str).collect();
         Err(Error::format(

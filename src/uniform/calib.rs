@@ -147,6 +147,15 @@ impl RangeStats {
     }
 }
 
+/// The fields a range calibration is checked on, for the file and the run alike.
+fn made_from(model: &str, weights_sha256: &str, method: &str, percentile: Option<f64>) -> Provenance {
+    Provenance::default()
+        .with("model", model)
+        .with("weights_sha256", weights_sha256)
+        .with("method", method)
+        .with("percentile", format!("{percentile:?}"))
+}
+
 /// A range calibration file: one static [lo, hi] per quantized layer.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RangeCalibration {
@@ -177,11 +186,7 @@ impl RangeCalibration {
 
     /// What it was made from: model, weights, method, percentile.
     pub fn provenance(&self) -> Provenance {
-        Provenance::default()
-            .with("model", &self.model)
-            .with("weights_sha256", &self.weights_sha256)
-            .with("method", &self.method)
-            .with("percentile", format!("{:?}", self.percentile))
+        made_from(&self.model, &self.weights_sha256, &self.method, self.percentile)
     }
 
     /// SHA-256 of its JSON (which ranges a result used).
@@ -192,15 +197,8 @@ impl RangeCalibration {
     /// Ranges in `model.quant_layers()` order; refuses another model's file
     /// or another method's.
     pub fn ranges(&self, model: &Model, method: &str, percentile: Option<f64>) -> Result<Vec<Range>> {
-        if self.weights_sha256.is_empty() {
-            return Err(Error::arg("range calibration", "records no weights hash (written before sqsim recorded provenance); recalibrate with `sqsim calibrate`"));
-        }
-        let want = Provenance::default()
-            .with("model", &model.name)
-            .with("weights_sha256", model.weights_sha256())
-            .with("method", method)
-            .with("percentile", format!("{percentile:?}"));
-        self.provenance().require(&want, "range calibration")?;
+        let want = made_from(&model.name, &model.weights_sha256(), method, percentile);
+        self.provenance().require_calibration(&want, "range calibration")?;
         model
             .quant_layers()
             .iter()
