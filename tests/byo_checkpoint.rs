@@ -4,23 +4,14 @@
 //! `--scale`/`--model` are refused naming what the checkpoint is; the
 //! hardware path runs end to end on an inferred RDN.
 use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
-fn sqsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sqsim")).args(args).output().expect("binary runs")
-}
 
 fn golden(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/float").join(name).to_string_lossy().into_owned()
 }
 
-fn fails_with(args: &[&str], needle: &str) {
-    let o = sqsim(args);
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert!(!e.contains("panicked"), "{args:?} panicked: {e}");
-    assert!(e.contains("error:") && e.contains(needle), "{args:?}: expected `{needle}` in: {e}");
-}
 
 /// A one-image dataset: a 30×24 crop of Set5 bird (LR 10×8 at ×3).
 fn dataset(dir: &Path) -> String {

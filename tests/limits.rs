@@ -5,12 +5,10 @@
 //! of its own beside its new ones.
 use sqsim::image::RgbImage;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 use std::time::{Duration, Instant};
 
-fn sqsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sqsim")).args(args).output().expect("binary runs")
-}
 
 /// Fails unless the command is refused, promptly, with `needle` in its error.
 fn refused(args: &[&str], needle: &str) {

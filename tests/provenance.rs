@@ -5,7 +5,8 @@
 use quickcheck::{quickcheck, TestResult};
 use sqsim::provenance::Provenance;
 use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
 fn prov(fields: &[(u8, u8)]) -> Provenance {
     fields.iter().fold(Provenance::default(), |p, (k, v)| p.with(&format!("f{}", k % 8), v))
@@ -42,17 +43,7 @@ quickcheck! {
     }
 }
 
-fn sqsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sqsim")).args(args).output().expect("binary runs")
-}
 
-fn fails_with(args: &[&str], needle: &str) {
-    let o = sqsim(args);
-    let e = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert!(!e.contains("panicked"), "{args:?} panicked: {e}");
-    assert!(e.contains("error:") && e.contains(needle), "{args:?}: expected `{needle}` in: {e}");
-}
 
 fn dataset(dir: &Path, name: &str, x: usize) -> String {
     let img = sqsim::image::load_rgb(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/Set5/bird.png")).unwrap();

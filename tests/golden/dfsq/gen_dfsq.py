@@ -24,7 +24,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "float"))
-from gen_float import conv2d, relu, pixel_shuffle, read_pt, image_crop, MEAN, MODELS  # noqa: E402
+from gen_float import conv2d, relu, pixel_shuffle, read_pt, image_crop, rdn_forward, MEAN, MODELS  # noqa: E402
 
 f32 = np.float32
 
@@ -138,24 +138,9 @@ def rdn_case():
     quant = [k[:-len(".weight")] for k in sd if k.endswith(".weight") and (k.startswith("RDBs.") or k.startswith("GFF."))]
     layers = {k: [sorted([0.0] + list(rng.choice(nz, 2 ** bits - 1, replace=False))) for _ in range(sd[k + ".weight"].shape[1])]
               for k in sorted(quant)}
-    c = lambda key, v: conv2d(v, sd[key + ".weight"], sd[key + ".bias"])
     q = lambda key, v: conv2d(aquant(v, False, layers[key]), wquant(sd[key + ".weight"], bits), sd[key + ".bias"])
     x = rng.uniform(0, 255, (3, 9, 8))
-    f1 = c("SFENet1", x)
-    v = c("SFENet2", f1)
-    outs, i = [], 0
-    while f"RDBs.{i}.LFF.weight" in sd:
-        cat, j = v, 0
-        while f"RDBs.{i}.convs.{j}.conv.0.weight" in sd:
-            cat = np.concatenate([cat, relu(q(f"RDBs.{i}.convs.{j}.conv.0", cat))], axis=0)
-            j += 1
-        v = q(f"RDBs.{i}.LFF", cat) + v
-        outs.append(v)
-        i += 1
-    v = q("GFF.1", q("GFF.0", np.concatenate(outs, axis=0))) + f1
-    g = sd["RDBs.0.convs.0.conv.0.weight"].shape[0]
-    r = int(round(np.sqrt(sd["UPNet.0.weight"].shape[0] / g)))
-    y = c("UPNet.2", pixel_shuffle(c("UPNet.0", v), r))
+    y = rdn_forward(sd, x, qconv=q)
     x.astype("<f4").tofile(os.path.join(HERE, "dfsq_rdn_tiny_x3_in.bin"))
     y.astype("<f4").tofile(os.path.join(HERE, "dfsq_rdn_tiny_x3_out.bin"))
     with open(os.path.join(HERE, "dfsq_rdn_tiny_x3.json"), "w") as f:

@@ -174,9 +174,12 @@ def edsr_forward(sd, x):
     return c("tail.1", r) + add[:, None, None]
 
 
-def rdn_forward(sd, x):
-    """EDSR-PyTorch rdn.py (+ MeanShift when the dict carries it)."""
+def rdn_forward(sd, x, qconv=None):
+    """EDSR-PyTorch rdn.py (+ MeanShift when the dict carries it). `qconv(key,
+    v)`, when given, runs the convs a DFSQ RDN quantizes (every RDB conv, each
+    LFF, both GFF convs; tests/golden/dfsq/gen_dfsq.py)."""
     c = lambda key, v: conv2d(v, sd[key + ".weight"], sd[key + ".bias"])
+    q = qconv or c
     if "sub_mean.bias" in sd:
         x = x + sd["sub_mean.bias"].astype(np.float64)[:, None, None]
     f1 = c("SFENet1", x)
@@ -185,12 +188,12 @@ def rdn_forward(sd, x):
     while f"RDBs.{i}.LFF.weight" in sd:
         cat, j = v, 0
         while f"RDBs.{i}.convs.{j}.conv.0.weight" in sd:
-            cat = np.concatenate([cat, relu(c(f"RDBs.{i}.convs.{j}.conv.0", cat))], axis=0)
+            cat = np.concatenate([cat, relu(q(f"RDBs.{i}.convs.{j}.conv.0", cat))], axis=0)
             j += 1
-        v = c(f"RDBs.{i}.LFF", cat) + v
+        v = q(f"RDBs.{i}.LFF", cat) + v
         outs.append(v)
         i += 1
-    v = c("GFF.1", c("GFF.0", np.concatenate(outs, axis=0))) + f1
+    v = q("GFF.1", q("GFF.0", np.concatenate(outs, axis=0))) + f1
     g = sd["RDBs.0.convs.0.conv.0.weight"].shape[0]
     if "UPNet.4.weight" in sd:
         v = pixel_shuffle(c("UPNet.0", v), 2)
