@@ -146,7 +146,7 @@ pub struct Prepared {
 /// Each design's executors are prepared once and serve every image.
 enum Kind {
     Dfsq { u: UniversalSet, fq: FakeQuantExec, hw: HwExec<'static> },
-    Uniform { fq: UniformFakeQuantExec, hw: UniformHwExec },
+    Uniform { fq: UniformFakeQuantExec, hw: UniformHwExec<'static> },
 }
 
 impl Prepared {

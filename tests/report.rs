@@ -197,4 +197,51 @@ fn report_bad_input_fails_cleanly_without_output() {
     fails_with(&["report", "--bits", "4", "--dataset", ds, "--out", file.to_str().unwrap()], "not a directory");
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
     fails_with(&["report", "--bits", "4", "--dataset", "NoSuchSet", "--out", o], "NoSuchSet");
+    fails_with(&["report", "--bits", "4", "--dataset", ds, "--method", "nosuch", "--out", o], "unknown quantization method");
+    fails_with(&["report", "--bits", "4", "--dataset", ds, "--method", "percentile", "--percentile", "0", "--out", o], "(0, 100]");
+    assert!(!out.exists(), "no output for a bad method");
+}
+
+/// `report --method minmax` reports the uniform design on its own datapath
+/// and array: the same hardware PSNR and energy as `run --method minmax`
+/// (the command that prints that design's numbers), its float reference
+/// under the method's name, the per-tensor grid as the plotted levels, and
+/// no multiplier baseline (the array already is one).
+#[test]
+fn report_for_a_uniform_method_is_that_designs_report() {
+    let data = tiny_dataset();
+    let ds = data.path().to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("mm");
+    let o = sqsim(&["report", "--method", "minmax", "--bits", "6,4", "--dataset", ds, "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = sqsim(&["run", "--method", "minmax", "--bits", "4", "--dataset", ds, "--format", "json", "--quiet"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let run: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let d = &run["datasets"][0];
+
+    let acc = csv_rows(&out.join("accuracy.csv"));
+    assert_eq!(acc.len(), 2);
+    let w4 = acc.iter().find(|r| &r[2] == "4").unwrap();
+    assert_eq!(&w4[11], "minmax", "{w4:?}");
+    let f = |i: usize| w4[i].parse::<f64>().unwrap();
+    assert!((f(7) - d["hw"]["psnr"].as_f64().unwrap()).abs() < 1e-9, "hardware PSNR {} vs run {}", f(7), d["hw"]["psnr"]);
+    assert!((f(5) - d["float"]["psnr"].as_f64().unwrap()).abs() < 1e-9, "float PSNR {} vs run {}", f(5), d["float"]["psnr"]);
+    assert!((f(7) - f(5)).abs() < 0.5, "hardware tracks its float reference: {w4:?}");
+
+    let cost = csv_rows(&out.join("cost.csv"));
+    let e4: f64 = cost.iter().filter(|r| &r[0] == "4").map(|r| r[6].parse::<f64>().unwrap()).sum();
+    let run_e = d["cost"]["energy_pj"].as_f64().unwrap() / 1e6 / 2.0; // two images of one size
+    assert!((e4 - run_e).abs() <= 1e-6 * run_e, "energy {e4} µJ vs run {run_e} µJ");
+    assert!(cost.iter().all(|r| r[7].is_empty() && r[9].is_empty()), "no multiplier baseline for a uniform design");
+
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(j["method"], "minmax");
+    assert_eq!(j["activations"]["points_raw"], true);
+    let pts: Vec<f64> = j["activations"]["points"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(pts.len(), 16, "the 4-bit grid");
+    assert!(pts.windows(2).all(|w| w[1] > w[0]) && pts.contains(&0.0), "ascending, with an exact zero: {pts:?}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("minmax float") && html.contains("uniform-integer array"), "method named in the page");
+    assert!(!html.contains("DFSQ float"));
 }

@@ -1,12 +1,13 @@
 //! `sqsim report`: one self-contained HTML sign-off page (plus its figures
 //! as SVG and data as CSV/JSON) for a model over several bit-widths.
-use super::common::{progress, resolve_calibration, CalibFrom};
+use super::common::{progress, resolve_calibration, resolve_ranges, CalibFrom};
 use super::run_cmd::load_hw;
 use anyhow::{bail, Context};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
-use sqsim::report::{collect, render, resolve_layer, ReportConfig};
-use sqsim::select::{Method, MAX_BITS, MIN_BITS};
+use sqsim::report::{collect, render, resolve_layer, ReportConfig, ReportDesign};
+use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
+use sqsim::uniform::{grid_points, quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -16,6 +17,15 @@ pub struct Args {
     /// Bit-widths (W = A), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "8,6,4,3")]
     bits: Vec<u32>,
+    /// kmeans or optimal (DFSQ point selection, shipped calibrations), or a
+    /// uniform baseline: minmax, percentile (static per-tensor ranges, the
+    /// uniform-integer datapath and array) or dfsq-uniform (DFSQ
+    /// normalization, uniform grid, DFSQ datapath).
+    #[arg(long, default_value = "kmeans")]
+    method: String,
+    /// Clipping percentile of `--method percentile`, in (0, 100].
+    #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
+    percentile: f64,
     /// Hardware preset (TOML); default hw/configs/default.toml.
     #[arg(long)]
     hw: Option<PathBuf>,
@@ -48,6 +58,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             bail!("invalid bits: {b} not in {MIN_BITS}..={MAX_BITS}");
         }
     }
+    let qm = QMethod::parse(&a.method, a.percentile)?;
     if a.out.exists() && !a.out.is_dir() {
         bail!("--out {}: exists and is not a directory", a.out.display());
     }
@@ -69,16 +80,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let hw = load_hw(a.hw.as_deref(), &model)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating --out {}", a.out.display()))?;
     probe_writable(&a.out)?;
-    let u = UniversalSet::default();
-    let mut configs = Vec::new();
-    for &b in &bits {
-        let cal = resolve_calibration(&model, CalibFrom::new(None, a.net.user_weights()).into_dir(Some(&a.out)), b, Method::KMeans, 0.0, &u, a.quiet)?;
-        let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
-        configs.push((b, FakeQuantExec { layers: quantize_model(&model, cal.point_sets(&model, &u)?, &q)? }));
-    }
+    let configs = designs(&a, &model, qm, &bits)?;
     let n: usize = datasets.iter().map(|(_, p)| p.len()).sum();
     let pb = progress(n, "report", a.quiet);
-    let cfg = ReportConfig { model: &model, u: &u, hw: &hw, configs, datasets, layer_index };
+    let cfg = ReportConfig { model: &model, hw: &hw, method: qm, configs, datasets, layer_index };
     let mut data = collect(&cfg, &|i| pb.set_position(i as u64))?;
     data.compare = compare;
     pb.finish_and_clear();
@@ -88,6 +93,35 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         eprintln!("wrote {} files to {} (open report.html)", files.len(), a.out.display());
     }
     Ok(())
+}
+
+/// One design per bit-width: DFSQ from its calibration (shipped, or made
+/// and saved in --out for user weights), dfsq-uniform from the grid, the
+/// static methods from their ranges (one file serves every bit-width).
+fn designs(a: &Args, model: &sqsim::model::Model, qm: QMethod, bits: &[u32]) -> anyhow::Result<Vec<(u32, ReportDesign)>> {
+    let ranges = if qm.is_static() { Some(resolve_ranges(model, a.net.user_weights(), None, &qm, a.quiet)?) } else { None };
+    let mut out = Vec::new();
+    for &b in bits {
+        let q = QuantConfig { wbits: b, abits: b, ..Default::default() };
+        let d = match (qm, &ranges) {
+            (QMethod::Dfsq(m), _) => {
+                let u = UniversalSet::default();
+                let from = CalibFrom::new(None, a.net.user_weights()).into_dir(Some(&a.out));
+                let cal = resolve_calibration(model, from, b, m, 0.0, &u, a.quiet)?;
+                ReportDesign::Dfsq { fq: FakeQuantExec { layers: quantize_model(model, cal.point_sets(model, &u)?, &q)? }, u }
+            }
+            (QMethod::DfsqUniform, _) => {
+                let (u, points) = grid_points(model, b)?;
+                ReportDesign::Dfsq { fq: FakeQuantExec { layers: quantize_model(model, points, &q)? }, u }
+            }
+            (_, Some(r)) => {
+                ReportDesign::Uniform(UniformFakeQuantExec { layers: quantize_uniform_model(model, r, b, b, WeightScheme::Asymmetric)? })
+            }
+            (m, None) => bail!("--method {}: no ranges", m.label()),
+        };
+        out.push((b, d));
+    }
+    Ok(out)
 }
 
 /// Fails early (before the long run) if files cannot be created in `dir`.

@@ -368,14 +368,14 @@ impl CycleCheckExec<'_> {
 /// The uniform-integer datapath (through `hw`) with the first `steps` tiles
 /// of every layer stepped on the uniform array and compared, output by output.
 pub struct UniformCycleCheckExec<'a> {
-    pub hw: &'a crate::hw::UniformHwExec,
+    pub hw: &'a crate::hw::UniformHwExec<'a>,
     pub steps: usize,
     /// (stepped outputs, mismatches).
     counts: Mutex<(u64, u64)>,
 }
 
 impl<'a> UniformCycleCheckExec<'a> {
-    pub fn new(hw: &'a crate::hw::UniformHwExec, steps: usize) -> Self {
+    pub fn new(hw: &'a crate::hw::UniformHwExec<'a>, steps: usize) -> Self {
         UniformCycleCheckExec { hw, steps, counts: Mutex::new((0, 0)) }
     }
     /// (stepped outputs, mismatches) so far.

@@ -33,6 +33,35 @@ pub struct LayerReport {
     pub activity: super::Activity,
 }
 
+impl LayerReport {
+    /// One call of the layer: its MACs, input-conversion and datapath
+    /// overflows, and its output's error against the float reference's
+    /// output for the same input (when one ran). Every executor's report.
+    pub fn record(&mut self, macs: u64, act_in: u64, overflow: &OverflowCounts, y: &Feature, reference: Option<&Feature>) {
+        self.calls += 1;
+        self.macs += macs;
+        self.overflow.act_in += act_in;
+        self.overflow.add(&OverflowCounts { act_in: 0, ..*overflow });
+        if let Some(yr) = reference {
+            for (&a, &b) in y.data.iter().zip(&yr.data) {
+                let d = (a as f64 - b as f64).abs();
+                self.max_abs_err = self.max_abs_err.max(d);
+                self.err_energy += d * d;
+                self.ref_energy += b as f64 * b as f64;
+            }
+        }
+    }
+}
+
+/// The sum of every layer's overflow counts.
+pub fn total_overflow(reports: &[LayerReport]) -> OverflowCounts {
+    let mut t = OverflowCounts::default();
+    for r in reports {
+        t.add(&r.overflow);
+    }
+    t
+}
+
 pub struct HwExec<'a> {
     pub layers: Vec<HwLayer>,
     /// The float reference to compare each layer against (same input).
@@ -58,11 +87,7 @@ impl<'a> HwExec<'a> {
     }
 
     pub fn total_overflow(&self) -> OverflowCounts {
-        let mut t = OverflowCounts::default();
-        for r in self.reports() {
-            t.add(&r.overflow);
-        }
-        t
+        total_overflow(&self.reports())
     }
 
     /// Host → datapath conversion of one conv input.
@@ -86,26 +111,11 @@ impl ConvExec for HwExec<'_> {
         };
         let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
         let y = Feature::from_vec(l.out_c, x.h, x.w, run.out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
-        let mut err = (0f64, 0f64, 0f64);
-        if let Some(r) = self.reference {
-            let yr = r.quant_conv(conv, site, x)?;
-            for (&a, &b) in y.data.iter().zip(&yr.data) {
-                let d = (a as f64 - b as f64).abs();
-                err.0 = err.0.max(d);
-                err.1 += d * d;
-                err.2 += b as f64 * b as f64;
-            }
-        }
+        let yr = self.reference.map(|r| r.quant_conv(conv, site, x)).transpose()?;
         let mut reps = self.reports.lock().map_err(|_| Error::arg("hw report", "poisoned lock"))?;
-        let rep = &mut reps[site.index];
-        rep.calls += 1;
-        rep.macs += (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
-        rep.overflow.act_in += act_in;
-        rep.overflow.add(&OverflowCounts { act_in: 0, ..run.overflow });
-        rep.activity.add(&run.activity);
-        rep.max_abs_err = rep.max_abs_err.max(err.0);
-        rep.err_energy += err.1;
-        rep.ref_energy += err.2;
+        let macs = (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
+        reps[site.index].record(macs, act_in, &run.overflow, &y, yr.as_ref());
+        reps[site.index].activity.add(&run.activity);
         Ok(y)
     }
 }

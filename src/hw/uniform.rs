@@ -15,7 +15,8 @@ use super::layer::{check_conv_input, delta_fixed, register_weights};
 use crate::config::HwConfig;
 use crate::float::conv::band_pixels;
 use crate::model::{ConvExec, Conv2d, QuantSite};
-use crate::uniform::UniformLayer;
+use super::exec::{total_overflow, LayerReport};
+use crate::uniform::{UniformFakeQuantExec, UniformLayer};
 use crate::{Error, Feature, Result};
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -210,25 +211,40 @@ impl UniformHwLayer {
 }
 
 /// Runs every quantized conv of a static uniform design on the integer
-/// datapath (host f32 → activation format at each input, as `HwExec`).
-pub struct UniformHwExec {
+/// datapath (host f32 → activation format at each input, as `HwExec`),
+/// optionally beside its float reference on the same input so each layer's
+/// own error is measured.
+pub struct UniformHwExec<'a> {
     pub layers: Vec<UniformHwLayer>,
+    pub reference: Option<&'a UniformFakeQuantExec>,
     pub naive: bool,
-    overflow: Mutex<OverflowCounts>,
+    reports: Mutex<Vec<LayerReport>>,
 }
 
-impl UniformHwExec {
+impl<'a> UniformHwExec<'a> {
     pub fn new(layers: &[UniformLayer], cfg: &HwConfig) -> Result<Self> {
         cfg.validate()?;
-        let layers = layers.iter().map(|l| UniformHwLayer::prepare(l, cfg)).collect::<Result<_>>()?;
-        Ok(UniformHwExec { layers, naive: false, overflow: Mutex::new(OverflowCounts::default()) })
+        let layers: Vec<UniformHwLayer> = layers.iter().map(|l| UniformHwLayer::prepare(l, cfg)).collect::<Result<_>>()?;
+        let reports = layers
+            .iter()
+            .map(|l| LayerReport { name: l.name.clone(), weight_bits: l.weight_bits, ..Default::default() })
+            .collect();
+        Ok(UniformHwExec { layers, reference: None, naive: false, reports: Mutex::new(reports) })
+    }
+    /// Also runs `reference` on every layer's input and records the error.
+    pub fn with_reference(mut self, reference: &'a UniformFakeQuantExec) -> Self {
+        self.reference = Some(reference);
+        self
+    }
+    pub fn reports(&self) -> Vec<LayerReport> {
+        self.reports.lock().map(|r| r.clone()).unwrap_or_default()
     }
     pub fn total_overflow(&self) -> OverflowCounts {
-        self.overflow.lock().map(|o| *o).unwrap_or_default()
+        total_overflow(&self.reports())
     }
 }
 
-impl ConvExec for UniformHwExec {
+impl ConvExec for UniformHwExec<'_> {
     fn quant_conv(&self, conv: &Conv2d, site: QuantSite, x: &Feature) -> Result<Feature> {
         let l = self.layers.get(site.index).ok_or_else(|| {
             Error::arg("quantized layer", format!("{} has index {} beyond {}", conv.name, site.index, self.layers.len()))
@@ -238,9 +254,10 @@ impl ConvExec for UniformHwExec {
         let (out, ovf) = if self.naive { l.run_reference(&xf, x.h, x.w)? } else { l.run_fast(&xf, x.h, x.w)? };
         let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
         let y = Feature::from_vec(l.out_c, x.h, x.w, out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
-        let mut t = self.overflow.lock().map_err(|_| Error::arg("uniform hw", "poisoned lock"))?;
-        t.act_in += act_in;
-        t.add(&ovf);
+        let yr = self.reference.map(|r| r.quant_conv(conv, site, x)).transpose()?;
+        let macs = (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
+        let mut reps = self.reports.lock().map_err(|_| Error::arg("uniform hw report", "poisoned lock"))?;
+        reps[site.index].record(macs, act_in, &ovf, &y, yr.as_ref());
         Ok(y)
     }
 }

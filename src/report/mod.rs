@@ -2,21 +2,20 @@
 //! error, activation distributions of one layer, per-layer cost and SR
 //! crops, then renders them (`render`) as SVG figures, CSV/JSON data and
 //! one self-contained HTML page.
+pub mod design;
 pub mod render;
 pub mod stats;
 
 use crate::config::HwConfig;
-use crate::cycle::cost::CostTable;
-use crate::cycle::exec::{network_cost, network_shapes};
-use crate::dfsq::FakeQuantExec;
 use crate::eval::{score, super_resolve, Scores};
-use crate::hw::HwExec;
+use crate::hw::exec::total_overflow;
 use crate::image::{crop, encode_png, make_pair, RgbImage};
 use crate::model::Conv2d;
 use crate::model::{ConvExec, FloatExec, Model, QuantSite};
-use crate::paper::paper_drop_db;
+use crate::paper::{paper_drop_db, paper_minmax_drop_db};
 use crate::quant::act::{channel_stats, normalize};
-use crate::sq::UniversalSet;
+use crate::uniform::QMethod;
+pub use design::{DesignHw, Levels, ReportDesign};
 use crate::{Error, Feature, Result};
 use serde::Serialize;
 use stats::BoxStats;
@@ -30,10 +29,11 @@ pub const CROP_SIDE: usize = 96;
 
 pub struct ReportConfig<'a> {
     pub model: &'a Model,
-    pub u: &'a UniversalSet,
     pub hw: &'a HwConfig,
-    /// One fake-quant executor per bit-width (W = A bits).
-    pub configs: Vec<(u32, FakeQuantExec)>,
+    /// The quantization method of every design (DFSQ, or a uniform baseline).
+    pub method: QMethod,
+    /// One design per bit-width (W = A bits).
+    pub configs: Vec<(u32, ReportDesign)>,
     /// (dataset name, HR image paths).
     pub datasets: Vec<(String, Vec<PathBuf>)>,
     /// Quantized layer whose input distribution is plotted.
@@ -52,8 +52,11 @@ pub struct AccRow {
     pub hw_psnr: f64,
     pub hw_ssim: f64,
     pub hw_overflows: u64,
-    /// The paper's FP − DFSQ drop (Tables 2/3), if tabulated.
+    /// The paper's FP − quantized drop of this method (Tables 2/3: its DFSQ
+    /// or Min-Max column), if tabulated.
     pub paper_drop_db: Option<f64>,
+    /// The method (`dfsq-kmeans`, `minmax`, …): `dfsq_*` is its float reference.
+    pub method: String,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -94,8 +97,10 @@ pub struct ActDist {
     pub per_image: Vec<ImageBox>,
     /// Bit-width whose selected points are drawn.
     pub points_bits: u32,
-    /// Selected (normalized) points of `channel` in that layer.
+    /// Quantization levels of `channel` in that layer: DFSQ's selected
+    /// points (normalized), or a static method's per-tensor grid (raw units).
     pub points: Vec<f64>,
+    pub points_raw: bool,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -107,10 +112,13 @@ pub struct CostRow {
     pub cycles: u64,
     pub macs: u64,
     pub energy_uj: f64,
-    pub baseline_energy_uj: f64,
-    /// PEs + de-normalization + output stage only (memory energy is the same for both).
+    /// The same design on an integer-multiplier array (DFSQ designs; a
+    /// uniform design's array already is one: empty).
+    pub baseline_energy_uj: Option<f64>,
+    /// PEs + de-normalization (or accumulation) + output stage only (memory
+    /// energy is the same for both).
     pub arith_energy_uj: f64,
-    pub baseline_arith_energy_uj: f64,
+    pub baseline_arith_energy_uj: Option<f64>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -141,6 +149,8 @@ pub struct ReportData {
     pub model: String,
     pub scale: usize,
     pub hw_config: String,
+    /// `dfsq-kmeans`, `minmax`, `percentile99.99`, `dfsq-uniform`, …
+    pub method: String,
     pub accuracy: Vec<AccRow>,
     pub layer_error: Vec<LayerErrRow>,
     pub activations: ActDist,
@@ -189,7 +199,13 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
     if cfg.configs.is_empty() || cfg.datasets.iter().all(|(_, p)| p.is_empty()) {
         return Err(Error::arg("report", "needs at least one bit-width and one image"));
     }
-    let hws: Vec<HwExec> = cfg.configs.iter().map(|(_, fq)| HwExec::new(&fq.layers, cfg.u, cfg.hw, Some(fq))).collect::<Result<_>>()?;
+    let hws: Vec<DesignHw> = cfg.configs.iter().map(|(_, d)| d.hardware(cfg.hw)).collect::<Result<_>>()?;
+    let method = cfg.method.label();
+    let paper_drop = |ds: &str, bits: u32| match cfg.method {
+        QMethod::Dfsq(_) => paper_drop_db(&model.name, ds, bits),
+        QMethod::MinMax => paper_minmax_drop_db(&model.name, ds, bits),
+        _ => None,
+    };
     let mut accuracy = Vec::new();
     let mut captured: Vec<(String, Feature)> = Vec::new();
     let mut crops = Vec::new();
@@ -211,11 +227,11 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
             }
             let s_fp = score(&sr_fp, &pair.hr, model.scale)?;
             fp.push(s_fp);
-            for (bi, (bits, fq)) in cfg.configs.iter().enumerate() {
-                let (_, sr_q) = super_resolve(model, &pair.lr, fq)?;
-                let before = hws[bi].total_overflow().total();
-                let (_, sr_hw) = super_resolve(model, &pair.lr, &hws[bi])?;
-                ovf[bi] += hws[bi].total_overflow().total() - before;
+            for (bi, (bits, d)) in cfg.configs.iter().enumerate() {
+                let (_, sr_q) = super_resolve(model, &pair.lr, d.float())?;
+                let before = total_overflow(&hws[bi].reports()).total();
+                let (_, sr_hw) = super_resolve(model, &pair.lr, hws[bi].exec())?;
+                ovf[bi] += total_overflow(&hws[bi].reports()).total() - before;
                 let (s_q, s_hw) = (score(&sr_q, &pair.hr, model.scale)?, score(&sr_hw, &pair.hr, model.scale)?);
                 q[bi].push(s_q);
                 h[bi].push(s_hw);
@@ -236,6 +252,7 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
                 dataset: dname.clone(),
                 images: paths.len(),
                 bits: *bits,
+                method: method.clone(),
                 fp_psnr: f.psnr,
                 fp_ssim: f.ssim,
                 dfsq_psnr: sq.psnr,
@@ -243,7 +260,7 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
                 hw_psnr: sh.psnr,
                 hw_ssim: sh.ssim,
                 hw_overflows: ovf[bi],
-                paper_drop_db: paper_drop_db(&model.name, dname, *bits),
+                paper_drop_db: paper_drop(dname, *bits),
             });
         }
     }
@@ -261,14 +278,13 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
         }
     }
     // the lowest bit-width has the fewest, most visible points
-    let (points_bits, points_fq) =
-        cfg.configs.iter().min_by_key(|(b, _)| *b).map(|(b, f)| (*b, f)).ok_or_else(|| Error::arg("bits", "empty"))?;
-    let activations = act_dist(&conv.name, cfg.layer_index, site.post_relu, &captured, points_bits, points_fq)?;
+    let (points_bits, points_design) =
+        cfg.configs.iter().min_by_key(|(b, _)| *b).map(|(b, d)| (*b, d)).ok_or_else(|| Error::arg("bits", "empty"))?;
+    let activations = act_dist(&conv.name, cfg.layer_index, site.post_relu, &captured, points_bits, points_design)?;
     let (w, h) = lr_size.ok_or_else(|| Error::arg("report", "no images"))?;
     let mut cost = Vec::new();
-    for (bits, _) in &cfg.configs {
-        let shapes = network_shapes(model, *bits, *bits, &cfg.u.words, cfg.hw, h, w)?;
-        let nc = network_cost(&shapes, &cfg.u.words, cfg.hw, &CostTable::default())?;
+    for ((bits, d), hw) in cfg.configs.iter().zip(&hws) {
+        let (nc, has_baseline) = d.cost(model, *bits, hw, cfg.hw, h, w)?;
         for l in nc.layers {
             cost.push(CostRow {
                 bits: *bits,
@@ -278,9 +294,9 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
                 cycles: l.counters.cycles,
                 macs: l.counters.macs,
                 energy_uj: l.energy_pj.total / 1e6,
-                baseline_energy_uj: l.baseline_energy_pj.total / 1e6,
+                baseline_energy_uj: has_baseline.then(|| l.baseline_energy_pj.total / 1e6),
                 arith_energy_uj: arith(&l.energy_pj) / 1e6,
-                baseline_arith_energy_uj: arith(&l.baseline_energy_pj) / 1e6,
+                baseline_arith_energy_uj: has_baseline.then(|| arith(&l.baseline_energy_pj) / 1e6),
             });
         }
     }
@@ -288,6 +304,7 @@ pub fn collect(cfg: &ReportConfig, progress: &dyn Fn(usize)) -> Result<ReportDat
         model: model.name.clone(),
         scale: model.scale,
         hw_config: cfg.hw.name.clone(),
+        method,
         accuracy,
         layer_error,
         activations,
@@ -301,7 +318,7 @@ fn arith(e: &crate::cycle::cost::Energy) -> f64 {
     e.pe + e.denorm + e.output
 }
 
-fn act_dist(layer: &str, index: usize, post_relu: bool, captured: &[(String, Feature)], bits: u32, fq: &FakeQuantExec) -> Result<ActDist> {
+fn act_dist(layer: &str, index: usize, post_relu: bool, captured: &[(String, Feature)], bits: u32, design: &ReportDesign) -> Result<ActDist> {
     let (first_name, first) = captured.first().ok_or_else(|| Error::arg("layer", format!("{layer} was never run")))?;
     let boxes = |x: &Feature, c: usize| -> Result<(BoxStats, BoxStats)> {
         let plane = x.plane(c);
@@ -319,7 +336,7 @@ fn act_dist(layer: &str, index: usize, post_relu: bool, captured: &[(String, Fea
         let (raw, norm) = boxes(x, channel)?;
         per_image.push(ImageBox { image: name.clone(), raw, norm });
     }
-    let points = fq.layers.get(index).and_then(|l| l.points.get(channel)).map(|p| p.values()).unwrap_or_default();
+    let levels = design.levels(index, channel);
     Ok(ActDist {
         layer: layer.into(),
         layer_index: index,
@@ -329,7 +346,8 @@ fn act_dist(layer: &str, index: usize, post_relu: bool, captured: &[(String, Fea
         channel,
         per_image,
         points_bits: bits,
-        points,
+        points: levels.values,
+        points_raw: levels.raw,
     })
 }
 

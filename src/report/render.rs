@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Series colours: FP, DFSQ float, hardware, paper; then per bit-width.
+/// Series colours: FP, the method's float reference, hardware, paper; then per bit-width.
 const C_FP: RGBColor = RGBColor(40, 40, 40);
 const C_DFSQ: RGBColor = RGBColor(31, 119, 180);
 const C_HW: RGBColor = RGBColor(214, 39, 40);
@@ -78,9 +78,10 @@ pub fn accuracy_svg(d: &ReportData, dataset: &str) -> Result<String> {
                 .y_label_formatter(&|y| if psnr { format!("{y:.2}") } else { format!("{y:.4}") })
                 .draw()
                 .map_err(plot_err)?;
-            for (k, (name, col)) in [("FP", C_FP), ("DFSQ float", C_DFSQ), ("hardware", C_HW)].into_iter().enumerate() {
+            let float_name = format!("{} float", d.method);
+            for (k, (name, col)) in [("FP", C_FP), (float_name.as_str(), C_DFSQ), ("hardware", C_HW)].into_iter().enumerate() {
                 let pts: Vec<(i32, f64)> = rows.iter().map(|r| (r.bits as i32, get(r)[k])).collect();
-                // hardware drawn dashed-looking (thinner, crosses) so it stays visible on top of DFSQ float
+                // hardware drawn dashed-looking (thinner, crosses) so it stays visible on top of the float reference
                 ch.draw_series(LineSeries::new(pts.clone(), col.stroke_width(if k == 2 { 1 } else { 2 })))
                     .map_err(plot_err)?
                     .label(name)
@@ -94,7 +95,7 @@ pub fn accuracy_svg(d: &ReportData, dataset: &str) -> Result<String> {
             if !paper.is_empty() {
                 ch.draw_series(paper.iter().map(|&p| TriangleMarker::new(p, 6, C_PAPER.filled())))
                     .map_err(plot_err)?
-                    .label("FP − paper DFSQ drop")
+                    .label(format!("FP − paper {} drop", d.method))
                     .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, C_PAPER.filled()));
             }
             ch.configure_series_labels()
@@ -180,14 +181,22 @@ fn draw_box(
 }
 
 /// Box plots before (left) and after (right) normalization; `points` are
-/// drawn as horizontal lines on the normalized panel.
-fn boxes_svg(title: &str, labels: &[String], raw: &[BoxStats], norm: &[BoxStats], points: &[f64], points_label: &str) -> Result<String> {
+/// drawn as horizontal lines on panel `points_panel` (0 raw, 1 normalized).
+fn boxes_svg(
+    title: &str,
+    labels: &[String],
+    raw: &[BoxStats],
+    norm: &[BoxStats],
+    points: &[f64],
+    points_label: &str,
+    points_panel: usize,
+) -> Result<String> {
     let n = labels.len().max(1) as f64;
     svg((1000, 400), |root| {
         let panels = root.split_evenly((1, 2));
         for (pi, area) in panels.iter().enumerate() {
             let bs = if pi == 0 { raw } else { norm };
-            let (y0, y1) = range(bs.iter().flat_map(|b| [b.min, b.max]).chain(if pi == 1 { points.to_vec() } else { vec![] }));
+            let (y0, y1) = range(bs.iter().flat_map(|b| [b.min, b.max]).chain(if pi == points_panel { points.to_vec() } else { vec![] }));
             let mut ch = ChartBuilder::on(area)
                 .caption(format!("{title} — {}", if pi == 0 { "raw" } else { "normalized (x−μ)/M" }), ("sans-serif", 16))
                 .margin(12)
@@ -209,7 +218,7 @@ fn boxes_svg(title: &str, labels: &[String], raw: &[BoxStats], norm: &[BoxStats]
                 .y_label_formatter(&|y| format!("{y:.2}"))
                 .draw()
                 .map_err(plot_err)?;
-            if pi == 1 && !points.is_empty() {
+            if pi == points_panel && !points.is_empty() {
                 ch.draw_series(points.iter().map(|&p| PathElement::new(vec![(-0.5, p), (n - 0.5, p)], C_PAPER.mix(0.8).stroke_width(1))))
                     .map_err(plot_err)?
                     .label(points_label)
@@ -218,7 +227,7 @@ fn boxes_svg(title: &str, labels: &[String], raw: &[BoxStats], norm: &[BoxStats]
             for (i, b) in bs.iter().enumerate() {
                 draw_box(&mut ch, i as f64, b, if pi == 0 { C_DFSQ } else { C_HW })?;
             }
-            if pi == 1 && !points.is_empty() {
+            if pi == points_panel && !points.is_empty() {
                 ch.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(plot_err)?;
             }
         }
@@ -230,15 +239,19 @@ pub fn act_channels_svg(a: &ActDist) -> Result<String> {
     let labels: Vec<String> = a.channels.iter().map(|c| format!("ch {}", c.channel)).collect();
     let raw: Vec<BoxStats> = a.channels.iter().map(|c| c.raw).collect();
     let norm: Vec<BoxStats> = a.channels.iter().map(|c| c.norm).collect();
-    boxes_svg(&format!("{} input per channel ({})", a.layer, a.image), &labels, &raw, &norm, &[], "")
+    boxes_svg(&format!("{} input per channel ({})", a.layer, a.image), &labels, &raw, &norm, &[], "", 1)
 }
 
 pub fn act_images_svg(a: &ActDist) -> Result<String> {
     let labels: Vec<String> = a.per_image.iter().map(|c| c.image.clone()).collect();
     let raw: Vec<BoxStats> = a.per_image.iter().map(|c| c.raw).collect();
     let norm: Vec<BoxStats> = a.per_image.iter().map(|c| c.norm).collect();
-    let pl = format!("{}-bit points of ch {}", a.points_bits, a.channel);
-    boxes_svg(&format!("{} ch {} per image", a.layer, a.channel), &labels, &raw, &norm, &a.points, &pl)
+    let pl = if a.points_raw {
+        format!("{}-bit per-tensor grid", a.points_bits)
+    } else {
+        format!("{}-bit points of ch {}", a.points_bits, a.channel)
+    };
+    boxes_svg(&format!("{} ch {} per image", a.layer, a.channel), &labels, &raw, &norm, &a.points, &pl, usize::from(!a.points_raw))
 }
 
 /// Per-layer cycles, and energy of the shift-add array vs the multiplier
@@ -257,7 +270,7 @@ pub fn cost_svg(d: &ReportData, bits: u32) -> Result<String> {
                 .map(|(i, r)| Rectangle::new([(i as f64 - 0.35, 0.0), (i as f64 + 0.35, r.cycles as f64)], C_DFSQ.filled())),
         )
         .map_err(plot_err)?;
-        type Get = fn(&super::CostRow) -> (f64, f64);
+        type Get = fn(&super::CostRow) -> (f64, Option<f64>);
         let panels: [(&Area, &str, Get); 2] = [
             (&upper[1], "total energy per layer (µJ)", |r| (r.energy_uj, r.baseline_energy_uj)),
             (&bottom, "arithmetic energy per layer: PEs + de-normalization + output (µJ)", |r| {
@@ -269,16 +282,20 @@ pub fn cost_svg(d: &ReportData, bits: u32) -> Result<String> {
                 .iter()
                 .flat_map(|r| {
                     let (a, b) = get(r);
-                    [a, b]
+                    [a, b.unwrap_or(0.0)]
                 })
                 .fold(1e-9, f64::max)
                 * 1.15;
             let mut ch = layer_bars(area, title, n, emax, &|y| format!("{y:.1}"))?;
-            for (k, (name, col)) in [("shift-add", C_DFSQ), ("int-mult baseline", C_HW)].into_iter().enumerate() {
-                let off = if k == 0 { -0.38 } else { 0.0 };
+            // a uniform design has no baseline: its array already multiplies
+            let with_baseline = rows.iter().any(|r| get(r).1.is_some());
+            let series: &[(&str, RGBColor)] =
+                if with_baseline { &[("shift-add", C_DFSQ), ("int-mult baseline", C_HW)] } else { &[("uniform-integer array", C_DFSQ)] };
+            for (k, &(name, col)) in series.iter().enumerate() {
+                let (off, wd) = if !with_baseline { (-0.35, 0.7) } else if k == 0 { (-0.38, 0.38) } else { (0.0, 0.38) };
                 ch.draw_series(rows.iter().enumerate().map(|(i, r)| {
                     let (a, b) = get(r);
-                    Rectangle::new([(i as f64 + off, 0.0), (i as f64 + off + 0.38, if k == 0 { a } else { b })], col.filled())
+                    Rectangle::new([(i as f64 + off, 0.0), (i as f64 + off + wd, if k == 0 { a } else { b.unwrap_or(0.0) })], col.filled())
                 }))
                 .map_err(plot_err)?
                 .label(name)
@@ -400,7 +417,8 @@ fn file_safe(s: &str) -> String {
 
 fn html(d: &ReportData, figs: &[(String, String, String)]) -> String {
     let mut h = String::new();
-    let title = format!("sqsim sign-off report — {} x{} on `{}`", d.model, d.scale, d.hw_config);
+    let title = format!("sqsim sign-off report — {} x{}, {} on `{}`", d.model, d.scale, d.method, d.hw_config);
+    let m = esc(&d.method);
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>{}</title><style>\
@@ -411,7 +429,7 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
         esc(&title),
         esc(&title)
     );
-    h.push_str("<h2>Accuracy</h2>\n<table><tr><th>dataset</th><th>images</th><th>bits</th><th>FP PSNR/SSIM</th><th>DFSQ float PSNR/SSIM</th><th>hardware PSNR/SSIM</th><th>drop dB</th><th>paper drop dB</th><th>hw − float dB</th><th>overflows</th></tr>\n");
+    let _ = writeln!(h, "<h2>Accuracy</h2>\n<table><tr><th>dataset</th><th>images</th><th>bits</th><th>FP PSNR/SSIM</th><th>{m} float PSNR/SSIM</th><th>hardware PSNR/SSIM</th><th>drop dB</th><th>paper drop dB</th><th>hw − float dB</th><th>overflows</th></tr>");
     for r in &d.accuracy {
         let _ = writeln!(
             h,
@@ -435,11 +453,13 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
     let a = &d.activations;
     for (file, t, s) in figs {
         let note = match file.as_str() {
-            f if f.starts_with("accuracy") => "Lines: FP, DFSQ float reference, bit-accurate hardware (crosses). Triangles: FP − the paper's DFSQ drop (compare drops, not absolute PSNR: the weights differ).".to_string(),
+            f if f.starts_with("accuracy") => format!("Lines: FP, the {m} float reference, bit-accurate hardware (crosses). Triangles: FP − the paper's drop for this method, where tabulated (compare drops, not absolute PSNR: the weights differ)."),
             "layer_error.svg" => "Each quantized layer run on the hardware datapath and on the float reference with the same input (log scale).".into(),
             "act_channels.svg" => format!("Input of {} ({}) on image {}: min/Q1/median/Q3/max per channel, before and after per-channel normalization.", esc(&a.layer), if a.post_relu { "post-ReLU, μ = 0" } else { "signed" }, esc(&a.image)),
             "front.svg" => "Every design of `sqsim compare`, bit-accurate hardware PSNR against energy per image and area; filled: on the front (numbers: bits). Table below.".into(),
+            "act_images.svg" if a.points_raw => format!("Channel {} of {} across images; green lines: the layer's {} static levels at {} bits (one per-tensor grid, raw units).", a.channel, esc(&a.layer), a.points.len(), a.points_bits),
             "act_images.svg" => format!("Channel {} of {} across images; green lines: the {} selected points of that channel at {} bits.", a.channel, esc(&a.layer), a.points.len(), a.points_bits),
+            _ if d.cost.iter().all(|r| r.baseline_energy_uj.is_none()) => "Cycles from the closed-form timing model; energy (total, and arithmetic only: multipliers, accumulation, requantization) of the uniform-integer array.".into(),
             _ => "Cycles from the closed-form timing model; energy (total, and arithmetic only) of the shift-add array vs an integer-multiplier array of the same size; SRAM/DRAM are the same for both.".into(),
         };
         let _ = writeln!(
@@ -457,7 +477,7 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
         }
     }
     h.push_str(
-        "<h2>SR crops</h2>\n<table class=\"crops\"><tr><th>bits</th><th>HR</th><th>FP</th><th>DFSQ float</th><th>hardware</th></tr>\n",
+        &format!("<h2>SR crops</h2>\n<table class=\"crops\"><tr><th>bits</th><th>HR</th><th>FP</th><th>{m} float</th><th>hardware</th></tr>\n"),
     );
     for c in &d.crops {
         let img = |png: &[u8], cap: String| {
@@ -468,7 +488,7 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:right}}th{{background:#e
             "<tr><td>W{b}A{b}</td>{}{}{}{}</tr>",
             img(&c.png.hr, format!("{} HR", c.image)),
             img(&c.png.fp, format!("FP {:.2} dB", c.fp_psnr)),
-            img(&c.png.dfsq, format!("DFSQ {:.2} dB", c.dfsq_psnr)),
+            img(&c.png.dfsq, format!("{} {:.2} dB", d.method, c.dfsq_psnr)),
             img(&c.png.hw, format!("hw {:.2} dB", c.hw_psnr)),
             b = c.bits
         );
