@@ -113,3 +113,30 @@ fn every_model_command_takes_weights() {
     let o = sqsim(&["cost", "--weights", &edsr, "--size", "16x16"]);
     assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("rdn_isr"), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
 }
+
+/// `--quantize all` on an EDSR-PyTorch RDN: SFENet1/2, the upsampler and
+/// the output conv join the datapath (as an integer accelerator runs
+/// them), the hardware tracks its float reference with the cycle model
+/// agreeing; the ISR RDN, whose 5×5 upsampler conv does not map onto the
+/// 9-row array, is refused with the reason.
+#[test]
+fn quantize_all_runs_every_rdn_conv_on_the_datapath() {
+    let d = tempfile::tempdir().unwrap();
+    let ds = dataset(d.path());
+    let rdn = golden("rdn_tiny_x3_wrapped.safetensors");
+    let imgs = d.path().join("imgs").to_string_lossy().into_owned();
+    let o = sqsim(&["run", "--weights", &rdn, "--quantize", "all", "--dataset", &ds, "--steps", "1", "--format", "json", "--save-images", &imgs]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["model"], "rdn_tiny_x3_wrapped+all", "{v}");
+    let names: Vec<&str> = v["datasets"][0]["layers"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    for n in ["SFENet1", "SFENet2", "GFF.1", "UPNet.0", "UPNet.2"] {
+        assert!(names.contains(&n), "{n} not on the datapath: {names:?}");
+    }
+    let r = &v["datasets"][0];
+    assert_eq!((&r["cycle_mismatches"], &r["hw"]["overflows"]), (&0.into(), &0.into()), "{r}");
+    assert!((r["hw"]["psnr"].as_f64().unwrap() - r["dfsq_float"]["psnr"].as_f64().unwrap()).abs() < 0.1, "{r}");
+    assert!(d.path().join("imgs/rdn_tiny_x3_wrapped+all_a4_kmeans.calib.json").exists(), "{err}");
+    fails_with(&["cost", "--model", "rdn_x2", "--quantize", "all", "--size", "16x16"], "UPN1 is 5×5");
+}

@@ -23,6 +23,10 @@ struct Golden {
     in_shape: Vec<usize>,
     out_shape: Vec<usize>,
     layers: BTreeMap<String, Vec<Vec<f64>>>,
+    #[serde(default)]
+    wbits: u32,
+    #[serde(default)]
+    abits: u32,
 }
 
 fn read_f32(name: &str) -> Vec<f32> {
@@ -96,31 +100,44 @@ fn fake_quant_edsr_x2_matches_numpy() {
 /// both GFF convs) against the same numpy implementation.
 #[test]
 fn fake_quant_rdn_tiny_x3_matches_numpy() {
-    let g: Golden = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/dfsq/dfsq_rdn_tiny_x3.json")).unwrap(),
-    )
-    .unwrap();
+    rdn_case("dfsq_rdn_tiny_x3", false, 17);
+}
+
+/// The same RDN with `--quantize all`: SFENet1/2, the upsampler and the
+/// output conv on the datapath too (21 convs, W4A4).
+#[test]
+fn fake_quant_rdn_tiny_x3_quantize_all_matches_numpy() {
+    rdn_case("dfsq_rdn_tiny_x3_all", true, 21);
+}
+
+fn rdn_case(tag: &str, all: bool, n_layers: usize) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/dfsq/");
+    let g: Golden = serde_json::from_str(&std::fs::read_to_string(format!("{dir}{tag}.json")).unwrap()).unwrap();
     let u = UniversalSet::default();
-    let model = sqsim::model::load_path(std::path::Path::new(concat!(
+    let mut model = sqsim::model::load_path(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/golden/float/rdn_tiny_x3_wrapped.safetensors"
     )))
     .unwrap();
+    if all {
+        model.quantize_all().unwrap();
+    }
     let names: Vec<String> = model.quant_layers().iter().map(|(c, _)| c.name.clone()).collect();
+    assert_eq!(names.len(), n_layers, "quantized layers: {names:?}");
     assert_eq!(names.len(), g.layers.len(), "quantized layers: {names:?}");
     assert!(model.quant_layers().iter().all(|(_, s)| !s.post_relu));
     let points: Vec<Vec<PointSet>> = names.iter().map(|n| g.layers[n].iter().map(|p| PointSet::from_values(p, &u).unwrap()).collect()).collect();
-    let q = QuantConfig { wbits: 3, abits: 3, ..Default::default() };
+    let q = QuantConfig { wbits: g.wbits, abits: g.abits, ..Default::default() };
     let fq = FakeQuantExec { layers: quantize_model(&model, points, &q).unwrap() };
-    let x = Feature::from_vec(g.in_shape[0], g.in_shape[1], g.in_shape[2], read_f32("dfsq_rdn_tiny_x3_in.bin")).unwrap();
+    let x = Feature::from_vec(g.in_shape[0], g.in_shape[1], g.in_shape[2], read_f32(&format!("{tag}_in.bin"))).unwrap();
     let y = model.forward(&x, &fq).unwrap();
     assert_eq!((y.c, y.h, y.w), (g.out_shape[0], g.out_shape[1], g.out_shape[2]));
-    let want = read_f32("dfsq_rdn_tiny_x3_out.bin");
+    let want = read_f32(&format!("{tag}_out.bin"));
     let mse = y.data.iter().zip(&want).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / want.len() as f64;
     let psnr = 10.0 * (255.0f64 * 255.0 / mse.max(1e-30)).log10();
     let fp = model.forward(&x, &sqsim::model::FloatExec).unwrap();
     let mse_q = fp.data.iter().zip(&y.data).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / want.len() as f64;
     let psnr_q = 10.0 * (255.0f64 * 255.0 / mse_q).log10();
-    eprintln!("fake-quant rdn_tiny_x3 vs numpy: PSNR {psnr:.1} dB (FP vs fake-quant {psnr_q:.1} dB)");
+    eprintln!("fake-quant {tag} vs numpy: PSNR {psnr:.1} dB (FP vs fake-quant {psnr_q:.1} dB)");
     assert!(psnr >= 50.0 && psnr > psnr_q + 15.0, "golden {psnr} dB vs quantization effect {psnr_q} dB");
 }

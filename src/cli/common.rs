@@ -39,7 +39,8 @@ pub struct ModelArgs {
     pub rgb_range: Option<f32>,
     /// Which convs are quantized: `body` (the residual blocks, as the paper
     /// does) or `all` (head, body-final conv, upsampler and tail too, as an
-    /// integer accelerator runs every layer; EDSR; the model is then named NAME+all).
+    /// integer accelerator runs every layer; EDSR and EDSR-PyTorch RDN — the
+    /// ISR RDN's 5×5 upsampler conv does not map —; the model is then named NAME+all).
     #[arg(long, default_value = "body")]
     pub quantize: String,
 }

@@ -212,7 +212,19 @@ impl Model {
                 }
                 Ok(())
             }
-            _ => Err(Error::arg("--quantize all", format!("{} is {}; only EDSR quantizes head, upsampler and tail so far", self.name, self.arch_name()))),
+            Arch::Rdn(m) => {
+                if !m.quant_all {
+                    m.quant_all = true;
+                    self.name = format!("{}+all", self.name);
+                }
+                Ok(())
+            }
+            // its upsampler's UPN1 is 5×5: 25 taps do not fit the 9 rows of
+            // a weight-stationary array that maps one tap per row
+            Arch::Isr(_) => Err(Error::arg(
+                "--quantize all",
+                format!("{} is {}: its upsampler conv UPN1 is 5×5, and the weight-stationary array maps one tap per row (25 taps > 9 rows; tap folding is not modelled); EDSR and EDSR-PyTorch RDN checkpoints quantize every conv", self.name, self.arch_name()),
+            )),
         }
     }
 

@@ -31,6 +31,9 @@ pub(crate) struct Rdn {
     pub out: Conv2d,
     /// Pixel range the network was trained on (EDSR-PyTorch `--rgb_range`).
     pub rgb_range: f32,
+    /// Quantize every conv (`--quantize all`): the shallow-feature convs,
+    /// upsampler and output conv too, not only the RDBs and GFF.
+    pub quant_all: bool,
     /// Checkpoint tensors that are not part of the network (left out).
     pub ignored: Vec<String>,
 }
@@ -99,70 +102,88 @@ impl Rdn {
             up,
             out: check.take_conv(out_key)?,
             rgb_range: range,
+            quant_all: false,
             ignored,
         })
     }
 
     pub fn forward(&self, lr: &Feature, exec: &dyn ConvExec) -> Result<Feature> {
+        let mut sites = self.sites().into_iter();
+        // a conv on the datapath when it has a site, else in float
+        let mut conv = |c: &Conv2d, x: &Feature| match sites.next().flatten() {
+            Some(s) => run_quant(exec, c, s, x),
+            None => conv2d(x, c),
+        };
         let mut x = lr.clone();
         if let Some((sub, _)) = &self.mean {
             ops::add_channel_const(&mut x, sub)?;
         }
-        let f1 = conv2d(&x, &self.sfe1)?;
-        let mut x = conv2d(&f1, &self.sfe2)?;
-        let mut idx = 0;
-        let mut site = || {
-            idx += 1;
-            QuantSite { index: idx - 1, post_relu: false }
-        };
+        let f1 = conv(&self.sfe1, &x)?;
+        let mut x = conv(&self.sfe2, &f1)?;
         let mut rdb_outs = Vec::with_capacity(self.d);
         for rdb in &self.rdbs {
             // Dense block: in CHW, concatenating channels is appending data.
             let mut cat = x.clone();
-            for conv in &rdb.convs {
-                let mut t = run_quant(exec, conv, site(), &cat)?;
+            for c in &rdb.convs {
+                let mut t = conv(c, &cat)?;
                 ops::relu(&mut t);
                 cat.data.extend_from_slice(&t.data);
                 cat.c += t.c;
             }
-            let mut y = run_quant(exec, &rdb.lff, site(), &cat)?;
+            let mut y = conv(&rdb.lff, &cat)?;
             ops::add(&mut y, &x)?;
             rdb_outs.push(y.clone());
             x = y;
         }
         let refs: Vec<&Feature> = rdb_outs.iter().collect();
-        let g = run_quant(exec, &self.gff[0], site(), &ops::concat(&refs)?)?;
+        let g = conv(&self.gff[0], &ops::concat(&refs)?)?;
         drop(rdb_outs);
-        let mut g = run_quant(exec, &self.gff[1], site(), &g)?;
+        let mut g = conv(&self.gff[1], &g)?;
         ops::add(&mut g, &f1)?;
         let mut y = g;
-        for (conv, r) in &self.up {
-            y = ops::pixel_shuffle(&conv2d(&y, conv)?, *r)?;
+        for (c, r) in &self.up {
+            y = ops::pixel_shuffle(&conv(c, &y)?, *r)?;
         }
-        let mut y = conv2d(&y, &self.out)?;
+        let mut y = conv(&self.out, &y)?;
         if let Some((_, add)) = &self.mean {
             ops::add_channel_const(&mut y, add)?;
         }
         Ok(y)
     }
 
-    pub fn layers(&self) -> Vec<(&Conv2d, Option<QuantSite>)> {
-        let mut v: Vec<(&Conv2d, Option<QuantSite>)> = vec![(&self.sfe1, None), (&self.sfe2, None)];
+    /// The quantization site of every conv in forward order (the order of
+    /// `layers`; one rule for both): the RDB convs, LFFs and GFF always;
+    /// with `quant_all` also SFENet1/2, the upsampler convs and the output
+    /// conv. No conv input here is a ReLU output (the dense convs read the
+    /// concatenation with the block input).
+    fn sites(&self) -> Vec<Option<QuantSite>> {
         let mut idx = 0;
-        let mut q = |c| {
-            idx += 1;
-            (c, Some(QuantSite { index: idx - 1, post_relu: false }))
+        let mut next = |quantized: bool| {
+            quantized.then(|| {
+                idx += 1;
+                QuantSite { index: idx - 1, post_relu: false }
+            })
         };
+        let all = self.quant_all;
+        let mut v = vec![next(all), next(all)];
         for rdb in &self.rdbs {
-            for conv in &rdb.convs {
-                v.push(q(conv));
-            }
-            v.push(q(&rdb.lff));
+            v.extend((0..=rdb.convs.len()).map(|_| next(true)));
         }
-        v.push(q(&self.gff[0]));
-        v.push(q(&self.gff[1]));
-        v.extend(self.up.iter().map(|(c, _)| (c, None)));
-        v.push((&self.out, None));
+        v.extend([next(true), next(true)]);
+        v.extend(self.up.iter().map(|_| next(all)));
+        v.push(next(all));
         v
+    }
+
+    pub fn layers(&self) -> Vec<(&Conv2d, Option<QuantSite>)> {
+        let mut convs: Vec<&Conv2d> = vec![&self.sfe1, &self.sfe2];
+        for rdb in &self.rdbs {
+            convs.extend(rdb.convs.iter());
+            convs.push(&rdb.lff);
+        }
+        convs.extend(self.gff.iter());
+        convs.extend(self.up.iter().map(|(c, _)| c));
+        convs.push(&self.out);
+        convs.into_iter().zip(self.sites()).collect()
     }
 }

@@ -149,6 +149,28 @@ def rdn_case():
     print("rdn out range", y.min(), y.max(), len(layers), "quantized layers")
 
 
+def rdn_all_case():
+    """`--quantize all` on the same RDN: every conv quantized (SFENet1/2, the
+    upsampler and output conv too; still no input post-ReLU: SFENet1 reads
+    the image, the others a conv or pixel-shuffle output), W4A4."""
+    rng = np.random.default_rng(1717)
+    nz = [v for v in universal_set() if v != 0.0]
+    sd = read_safetensors(os.path.join(HERE, "..", "float", "rdn_tiny_x3_wrapped.safetensors"), "params_ema.")
+    bits = 4
+    quant = [k[:-len(".weight")] for k in sd if k.endswith(".weight") and not k.startswith(("sub_mean", "add_mean"))]
+    layers = {k: [sorted([0.0] + list(rng.choice(nz, 2 ** bits - 1, replace=False))) for _ in range(sd[k + ".weight"].shape[1])]
+              for k in sorted(quant)}
+    q = lambda key, v: conv2d(aquant(v, False, layers[key]), wquant(sd[key + ".weight"], bits), sd[key + ".bias"])
+    x = rng.uniform(0, 255, (3, 8, 7))
+    y = rdn_forward(sd, x, qconv=q, every=True)
+    x.astype("<f4").tofile(os.path.join(HERE, "dfsq_rdn_tiny_x3_all_in.bin"))
+    y.astype("<f4").tofile(os.path.join(HERE, "dfsq_rdn_tiny_x3_all_out.bin"))
+    with open(os.path.join(HERE, "dfsq_rdn_tiny_x3_all.json"), "w") as f:
+        json.dump({"generator": "tests/golden/dfsq/gen_dfsq.py", "model": "rdn_tiny_x3_wrapped", "quantize": "all", "wbits": bits,
+                   "abits": bits, "in_shape": list(x.shape), "out_shape": list(y.shape), "probes": [], "layers": layers}, f)
+    print("rdn all out range", y.min(), y.max(), len(layers), "quantized layers")
+
 if __name__ == "__main__":
     main()
     rdn_case()
+    rdn_all_case()

@@ -174,12 +174,14 @@ def edsr_forward(sd, x):
     return c("tail.1", r) + add[:, None, None]
 
 
-def rdn_forward(sd, x, qconv=None):
+def rdn_forward(sd, x, qconv=None, every=False):
     """EDSR-PyTorch rdn.py (+ MeanShift when the dict carries it). `qconv(key,
     v)`, when given, runs the convs a DFSQ RDN quantizes (every RDB conv, each
-    LFF, both GFF convs; tests/golden/dfsq/gen_dfsq.py)."""
-    c = lambda key, v: conv2d(v, sd[key + ".weight"], sd[key + ".bias"])
-    q = qconv or c
+    LFF, both GFF convs; with `every` also SFENet1/2, the upsampler and the
+    output conv, as `--quantize all`; tests/golden/dfsq/gen_dfsq.py)."""
+    f = lambda key, v: conv2d(v, sd[key + ".weight"], sd[key + ".bias"])
+    q = qconv or f
+    c = q if every else f
     if "sub_mean.bias" in sd:
         x = x + sd["sub_mean.bias"].astype(np.float64)[:, None, None]
     f1 = c("SFENet1", x)
