@@ -4,6 +4,7 @@
 use sqsim::config::{DenormFormat, HwConfig, OverflowPolicy};
 use sqsim::dfsq::QuantLayer;
 use sqsim::hw::fixed::{div_round, round_shift};
+use sqsim::hw::fast::{Kernel, Taps};
 use sqsim::hw::{channel_norm, HwLayer, Reg};
 use sqsim::model::Conv2d;
 use sqsim::quant::{quantize_weights, Granularity};
@@ -50,14 +51,21 @@ fn problem(seed: u64, in_c: usize, out_c: usize, k: usize, h: usize, w: usize, w
 
 impl Problem {
     fn check(&self, cfg: &HwConfig) -> (u64, Vec<i64>) {
+        let (ovf, out, _) = self.check_kernel(cfg);
+        (ovf, out)
+    }
+
+    /// Also returns the kernel `run_fast` chose.
+    fn check_kernel(&self, cfg: &HwConfig) -> (u64, Vec<i64>, Kernel) {
         let u = UniversalSet::default();
         let l = HwLayer::prepare(&self.layer, &u, cfg).unwrap();
         let a = l.run_reference(&self.x, self.h, self.w, self.post_relu).unwrap();
         let b = l.run_fast(&self.x, self.h, self.w, self.post_relu).unwrap();
         assert_eq!(a.norms, b.norms);
-        assert!(a.out == b.out, "fast != reference for {:?}", cfg.datapath);
-        assert_eq!(a.overflow, b.overflow);
-        (a.overflow.total(), a.out)
+        let kernel = l.bounds(&a.norms, &l.mu_table(&a.norms, self.h, self.w)).kernel;
+        assert!(a.out == b.out, "fast ({kernel:?}) != reference for {:?}", cfg.datapath);
+        assert_eq!(a.overflow, b.overflow, "{kernel:?}");
+        (a.overflow.total(), a.out, kernel)
     }
 }
 
@@ -85,6 +93,7 @@ fn fast_equals_reference_on_random_layers_default_config() {
 #[test]
 fn fast_equals_reference_for_every_format_width_and_policy() {
     let p = problem(11, 4, 4, 3, 6, 7, 4, 4);
+    let mut kernels = std::collections::BTreeSet::new();
     for fmt in [DenormFormat::Full, DenormFormat::Mantissa, DenormFormat::Pow2] {
         for pol in [OverflowPolicy::Saturate, OverflowPolicy::Wrap] {
             for (tap, acc, act) in [(24, 48, 24), (12, 48, 24), (24, 20, 24), (24, 48, 12), (10, 16, 10)] {
@@ -100,11 +109,37 @@ fn fast_equals_reference_for_every_format_width_and_policy() {
                             c.datapath.act_bits = act;
                             c.datapath.pe_frac_bits = fb;
                         });
-                        p.check(&c);
+                        kernels.insert(format!("{:?}", p.check_kernel(&c).2));
                     }
                 }
             }
         }
+    }
+    // wide registers and many fraction bits: tap sums past i32, accumulators past 2^53
+    let mut p8 = problem(11, 4, 4, 3, 6, 7, 8, 4);
+    // (inputs scaled by 2^scale: accumulator bounds past 2^53 rule the GEMM out)
+    for (scale, tap, fb) in [(6, 48, 24), (14, 48, 20), (10, 31, 20), (22, 31, 16)] {
+        let c = cfg_with(|c| {
+            c.datapath.tap_sum_bits = tap;
+            c.datapath.denorm_acc_bits = 62;
+            c.datapath.pe_frac_bits = fb;
+        });
+        let x0 = p8.x.clone();
+        p8.x.iter_mut().for_each(|v| *v <<= scale);
+        let k = p8.check_kernel(&c).2;
+        p8.x = x0;
+        kernels.insert(format!("{k:?}"));
+    }
+    // every kernel run_fast can choose was compared with the reference
+    for k in [
+        Kernel::Gemm,
+        Kernel::Rows { taps: Taps::I32, acc_safe: true },
+        Kernel::Rows { taps: Taps::I32, acc_safe: false },
+        Kernel::Rows { taps: Taps::I64, acc_safe: true },
+        Kernel::Rows { taps: Taps::Checked { exact: true }, acc_safe: false },
+        Kernel::Rows { taps: Taps::Checked { exact: false }, acc_safe: false },
+    ] {
+        assert!(kernels.contains(&format!("{k:?}")), "{k:?} never exercised: {kernels:?}");
     }
 }
 

@@ -538,20 +538,5 @@ pub fn plan_acc_bits(s: &LayerShape, cfg: &HwConfig) -> u32 {
 
 /// Distinct masks of inside taps along one axis of length `n` (μ-table rows).
 pub fn n_masks(n: usize, k: usize) -> usize {
-    let p = (k / 2) as isize;
-    let mut seen: Vec<u64> = Vec::new();
-    for i in 0..n {
-        let m = (0..k).fold(0u64, |m, t| {
-            let s = i as isize + t as isize - p;
-            if (0..n as isize).contains(&s) {
-                m | 1 << t
-            } else {
-                m
-            }
-        });
-        if !seen.contains(&m) {
-            seen.push(m);
-        }
-    }
-    seen.len()
+    crate::hw::border::AxisMasks::new(n, k).masks.len()
 }

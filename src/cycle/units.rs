@@ -3,6 +3,7 @@
 //! activation-code buffer halves, and the de-normalization unit under each
 //! column. Every arithmetic step calls the functional model's primitives.
 use super::plan::Plan;
+use crate::hw::border::MuTable;
 use crate::hw::{ChannelNorm, HwLayer, OverflowCounts, Reg, UniformHwLayer};
 use crate::sq::shift_add;
 use crate::sq::Decoded;
@@ -49,27 +50,6 @@ pub(crate) struct Ctx<'a> {
     pub arith: Box<dyn StepArith + 'a>,
 }
 
-fn mask_ids(n: usize, k: usize) -> (Vec<usize>, Vec<u64>) {
-    let p = (k / 2) as isize;
-    let mut uniq: Vec<u64> = Vec::new();
-    let ids = (0..n)
-        .map(|i| {
-            let m = (0..k).fold(0u64, |m, t| {
-                if (0..n as isize).contains(&(i as isize + t as isize - p)) {
-                    m | 1 << t
-                } else {
-                    m
-                }
-            });
-            uniq.iter().position(|&u| u == m).unwrap_or_else(|| {
-                uniq.push(m);
-                uniq.len() - 1
-            })
-        })
-        .collect();
-    (ids, uniq)
-}
-
 fn check_shape(name: &str, dims: (usize, usize, usize), plan: &Plan, x: &[i64], h: usize, w: usize) -> Result<()> {
     let (in_c, out_c, k) = dims;
     crate::hw::layer::check_conv_input(name, in_c, x, h, w)?;
@@ -91,10 +71,7 @@ struct DfsqArith<'a> {
     /// bits; tabulated from the layer's code LUTs).
     dec: Vec<Option<Decoded>>,
     /// μ term per (o, row mask, column mask), from `HwLayer::mu_term`.
-    mu: Vec<i128>,
-    row_mask: Vec<usize>,
-    col_mask: Vec<usize>,
-    n_col_masks: usize,
+    mu: MuTable,
     f: u32,
 }
 
@@ -128,8 +105,7 @@ impl StepArith for DfsqArith<'_> {
         HwLayer::denorm_term(&self.norms[ch], p)
     }
     fn finish_term(&self, o: usize, y: usize, x: usize) -> i128 {
-        let nr = self.mu.len() / (self.layer.out_c * self.n_col_masks).max(1);
-        self.mu[(o * nr + self.row_mask[y]) * self.n_col_masks + self.col_mask[x]]
+        self.mu.get(o, y, x)
     }
     fn requantize(&self, o: usize, acc: i64, act: &Reg, ovf: &mut OverflowCounts) -> i64 {
         self.layer.requantize(o, acc, act, &mut ovf.act_out)
@@ -195,16 +171,7 @@ impl<'a> Ctx<'a> {
                 *slot = Some(*d);
             }
         }
-        let (row_mask, rm) = mask_ids(h, layer.k);
-        let (col_mask, cm) = mask_ids(w, layer.k);
-        let mut mu = Vec::with_capacity(layer.out_c * rm.len() * cm.len());
-        for o in 0..layer.out_c {
-            for &r in &rm {
-                for &c in &cm {
-                    mu.push(layer.mu_term(o, &norms, &|ky, kx| r >> ky & 1 == 1 && c >> kx & 1 == 1));
-                }
-            }
-        }
+        let mu = layer.mu_table(&norms, h, w);
         let threshold_mults = (layer.quant.len() * (plan.shape.levels - 1)) as u64;
         Ok(Ctx {
             plan,
@@ -215,7 +182,7 @@ impl<'a> Ctx<'a> {
             acc: layer.acc_reg(),
             act: layer.act_reg(),
             threshold_mults,
-            mu_entries: mu.len() as u64,
+            mu_entries: mu.tab.len() as u64,
             norms_made: norms.len() as u64,
             arith: Box::new(DfsqArith {
                 layer,
@@ -225,9 +192,6 @@ impl<'a> Ctx<'a> {
                 idx,
                 dec,
                 mu,
-                row_mask,
-                n_col_masks: cm.len(),
-                col_mask,
                 f: layer.cfg.datapath.pe_frac_bits,
             }),
         })

@@ -15,95 +15,113 @@
 //!   output's Σ|terms| stays below 2^53 (every layer of the shipped models
 //!   under the default presets), the layer is one exact f64 GEMM instead
 //!   (`gemm.rs`); the loops here handle the rest, checking every register.
+use super::bands::gather_bands;
+use super::border::MuTable;
 use super::fixed::OverflowCounts;
 use super::layer::{HwLayer, LayerRun};
+use super::stats::ChannelNorm;
 use crate::sq::shift_add;
 use crate::Result;
 use rayon::prelude::*;
 
 const BAND_ROWS: usize = 16;
 
-/// Which taps are inside the image along one axis, per coordinate: the
-/// coordinate's mask id and the distinct masks (bit t = tap t inside).
-fn masks(n: usize, k: usize) -> (Vec<usize>, Vec<u32>) {
-    let pad = (k / 2) as isize;
-    let mut uniq: Vec<u32> = Vec::new();
-    let ids = (0..n)
-        .map(|i| {
-            let m = (0..k).fold(0u32, |m, t| {
-                let s = i as isize + t as isize - pad;
-                if s >= 0 && s < n as isize {
-                    m | 1 << t
-                } else {
-                    m
-                }
-            });
-            match uniq.iter().position(|&u| u == m) {
-                Some(p) => p,
-                None => {
-                    uniq.push(m);
-                    uniq.len() - 1
-                }
-            }
-        })
-        .collect();
-    (ids, uniq)
+/// How a layer input is computed, from what its registers can prove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// No register can overflow and every Σ|terms| < 2^53: one exact f64 GEMM.
+    Gemm,
+    /// Row loops. `taps`: how a tap sum is built; `acc_safe`: no
+    /// accumulator partial sum can leave its register (the fit is skipped).
+    Rows { taps: Taps, acc_safe: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taps {
+    /// Exact integer products, no tap sum can overflow, and it fits i32.
+    I32,
+    /// Exact integer products, no tap sum can overflow (i64).
+    I64,
+    /// Every partial sum through the register; products are exact integer
+    /// multiplies (`exact`) or the PE's `shift_add` from a table (below F).
+    Checked { exact: bool },
+}
+
+/// The static bounds a layer input's kernel is chosen from.
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    pub kernel: Kernel,
+    /// Shift from the universal set's F to the PE's fraction bits.
+    pub up: u32,
+}
+
+impl Kernel {
+    fn exact(&self) -> bool {
+        !matches!(self, Kernel::Rows { taps: Taps::Checked { exact: false }, .. })
+    }
 }
 
 impl HwLayer {
-    pub fn run_fast(&self, x: &[i64], h: usize, w: usize, post_relu: bool) -> Result<LayerRun> {
-        if x.len() != self.in_c * h * w || h == 0 || w == 0 {
-            return self.run_reference(x, h, w, post_relu); // reports the shape error
-        }
-        let hw = h * w;
-        let k = self.k;
-        let kk = k * k;
-        let pad = k / 2;
-        let norms = self.norms(x, hw, post_relu);
-        let idx = self.indices(x, hw, &norms);
-        let activity = super::Activity::of_indices(self, &idx, h, w);
+    /// The one place the kernel is chosen: bounds on |w|, |s|, the tap sums,
+    /// the de-normalized accumulators and the μ terms against the registers.
+    pub fn bounds(&self, norms: &[ChannelNorm], mu: &MuTable) -> Bounds {
         let f = self.cfg.datapath.pe_frac_bits;
         let ff = self.quant.first().map_or(f, |q| q.frac_bits);
-        let (tap, accr, act) = (self.tap_reg(), self.acc_reg(), self.act_reg());
-
+        let (tap, accr) = (self.tap_reg(), self.acc_reg());
         // exact products as integer multiplies when f ≥ F
         let exact = f >= ff;
         let up = f.saturating_sub(ff);
         let max_w = self.w.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let max_s = self.quant.iter().flat_map(|q| q.s_int.iter()).map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
-        let bound = max_w * (max_s << up) * kk as i128;
+        let bound = max_w * (max_s << up) * (self.k * self.k) as i128;
         let taps_safe = exact && bound <= tap.max as i128;
-        let use_i32 = taps_safe && bound <= i32::MAX as i128;
-
-        // μ-terms per (o, row mask, column mask)
-        let (row_id, row_masks) = masks(h, k);
-        let (col_id, col_masks) = masks(w, k);
-        let (nr, nc) = (row_masks.len(), col_masks.len());
-        let mut mu_tab = vec![0i128; self.out_c * nr * nc];
-        mu_tab.par_chunks_mut(nr * nc).enumerate().for_each(|(o, t)| {
-            for (ri, &rm) in row_masks.iter().enumerate() {
-                for (ci, &cm) in col_masks.iter().enumerate() {
-                    let inside = |ky: usize, kx: usize| rm >> ky & 1 == 1 && cm >> kx & 1 == 1;
-                    t[ri * nc + ci] = self.mu_term(o, &norms, &inside);
-                }
-            }
-        });
-
         // When no partial sum of the accumulator can leave its register, the
         // per-step fit is provably the identity and the update is plain i64.
         let tap_bound = if taps_safe { bound } else { tap.max as i128 + 1 };
-        let acc_bound: i128 = norms.iter().map(|n| (n.m_mant as i128 * tap_bound) << n.exp).sum::<i128>()
-            + mu_tab.iter().map(|v| v.abs()).max().unwrap_or(0);
+        let acc_bound: i128 = norms.iter().map(|n| (n.m_mant as i128 * tap_bound) << n.exp).sum::<i128>() + mu.max_abs();
         let acc_safe = acc_bound <= accr.max as i128;
-
         let max_mhat = norms.iter().map(|n| n.m_hat() as i128).max().unwrap_or(0);
-        let gemm_exact = taps_safe && acc_safe && acc_bound < 1i128 << 53 && (max_s << up) * max_mhat < 1i128 << 53;
-        if gemm_exact {
-            let mu = super::gemm::MuTable { tab: &mu_tab, row_id: &row_id, col_id: &col_id, nr, nc };
-            let (out, overflow) = self.run_gemm(&idx, up, h, w, &norms, &mu);
-            return Ok(LayerRun { out, norms, overflow, activity });
+        let kernel = if taps_safe && acc_safe && acc_bound < 1i128 << 53 && (max_s << up) * max_mhat < 1i128 << 53 {
+            Kernel::Gemm
+        } else {
+            let taps = match (taps_safe, bound <= i32::MAX as i128) {
+                (true, true) => Taps::I32,
+                (true, false) => Taps::I64,
+                (false, _) => Taps::Checked { exact },
+            };
+            Kernel::Rows { taps, acc_safe }
+        };
+        Bounds { kernel, up }
+    }
+
+    pub fn run_fast(&self, x: &[i64], h: usize, w: usize, post_relu: bool) -> Result<LayerRun> {
+        if x.len() != self.in_c * h * w || h == 0 || w == 0 {
+            return self.run_reference(x, h, w, post_relu); // reports the shape error
         }
-        let mut s_plane = vec![0i64; if exact { x.len() } else { 0 }];
+        let hw = h * w;
+        let norms = self.norms(x, hw, post_relu);
+        let idx = self.indices(x, hw, &norms);
+        let activity = super::Activity::of_indices(self, &idx, h, w);
+        let mu = self.mu_table(&norms, h, w);
+        let b = self.bounds(&norms, &mu);
+        let (out, overflow) = match b.kernel {
+            Kernel::Gemm => self.run_gemm(&idx, b.up, h, w, &norms, &mu),
+            Kernel::Rows { taps, acc_safe } => self.run_rows(&idx, b.up, h, w, &norms, &mu, taps, acc_safe),
+        };
+        Ok(LayerRun { out, norms, overflow, activity })
+    }
+
+    /// The row-loop kernels: bands of rows in parallel; per output channel,
+    /// each input channel's tap sums a whole row at a time.
+    #[allow(clippy::too_many_arguments)]
+    fn run_rows(&self, idx: &[u8], up: u32, h: usize, w: usize, norms: &[ChannelNorm], mu: &MuTable, taps: Taps, acc_safe: bool) -> (Vec<i64>, OverflowCounts) {
+        let hw = h * w;
+        let (k, pad) = (self.k, self.k / 2);
+        let f = self.cfg.datapath.pe_frac_bits;
+        let (tap, accr, act) = (self.tap_reg(), self.acc_reg(), self.act_reg());
+        let exact = Kernel::Rows { taps, acc_safe }.exact();
+        let use_i32 = taps == Taps::I32;
+        let mut s_plane = vec![0i64; if exact { idx.len() } else { 0 }];
         s_plane.par_chunks_mut(hw).zip(idx.par_chunks(hw)).zip(&self.quant).for_each(|((sc, ic), q)| {
             sc.iter_mut().zip(ic).for_each(|(s, &i)| *s = q.s_int[i as usize] << up);
         });
@@ -150,58 +168,49 @@ impl HwLayer {
                                     let src0 = c * hw + sy as usize * w + x_lo + kx - pad;
                                     let n = x_hi - x_lo;
                                     let dst = r * w + x_lo;
-                                    if use_i32 {
-                                        let wv = wv as i32;
-                                        let (d, s) = (&mut p32[dst..dst + n], &s32[src0..src0 + n]);
-                                        for (pv, &sv) in d.iter_mut().zip(s) {
-                                            *pv += wv * sv;
+                                    match taps {
+                                        Taps::I32 => {
+                                            let wv = wv as i32;
+                                            let (d, s) = (&mut p32[dst..dst + n], &s32[src0..src0 + n]);
+                                            for (pv, &sv) in d.iter_mut().zip(s) {
+                                                *pv += wv * sv;
+                                            }
                                         }
-                                    } else if taps_safe {
-                                        let (d, s) = (&mut p64[dst..dst + n], &s_plane[src0..src0 + n]);
-                                        for (pv, &sv) in d.iter_mut().zip(s) {
-                                            *pv += wv * sv;
+                                        Taps::I64 => {
+                                            let (d, s) = (&mut p64[dst..dst + n], &s_plane[src0..src0 + n]);
+                                            for (pv, &sv) in d.iter_mut().zip(s) {
+                                                *pv += wv * sv;
+                                            }
                                         }
-                                    } else {
-                                        for i in 0..n {
-                                            let prod = if exact {
-                                                wv * s_plane[src0 + i]
-                                            } else {
-                                                table[idx[src0 + i] as usize]
-                                            };
-                                            let pv = &mut p64[dst + i];
-                                            *pv = tap.fit(*pv as i128 + prod as i128, &mut ovf.tap_sum);
+                                        Taps::Checked { exact } => {
+                                            for i in 0..n {
+                                                let prod = if exact { wv * s_plane[src0 + i] } else { table[idx[src0 + i] as usize] };
+                                                let pv = &mut p64[dst + i];
+                                                *pv = tap.fit(*pv as i128 + prod as i128, &mut ovf.tap_sum);
+                                            }
                                         }
                                     }
                                 }
                             }
                         }
-                        if acc_safe && use_i32 {
-                            let (m, e) = (norm.m_mant, norm.exp);
-                            for (a, &pv) in acc.iter_mut().zip(&p32) {
-                                *a += (pv as i64 * m) << e;
-                            }
-                        } else if acc_safe {
-                            let (m, e) = (norm.m_mant, norm.exp);
-                            for (a, &pv) in acc.iter_mut().zip(&p64) {
-                                *a += (pv * m) << e;
-                            }
-                        } else {
-                            for i in 0..rows * w {
-                                let pv = if use_i32 { p32[i] as i64 } else { p64[i] };
-                                acc[i] = accr.fit(acc[i] as i128 + HwLayer::denorm_term(norm, pv), &mut ovf.denorm_acc);
+                        let (m, e) = (norm.m_mant, norm.exp);
+                        match (acc_safe, use_i32) {
+                            (true, true) => acc.iter_mut().zip(&p32).for_each(|(a, &pv)| *a += (pv as i64 * m) << e),
+                            (true, false) => acc.iter_mut().zip(&p64).for_each(|(a, &pv)| *a += (pv * m) << e),
+                            (false, _) => {
+                                for i in 0..rows * w {
+                                    let pv = if use_i32 { p32[i] as i64 } else { p64[i] };
+                                    acc[i] = accr.fit(acc[i] as i128 + HwLayer::denorm_term(norm, pv), &mut ovf.denorm_acc);
+                                }
                             }
                         }
                     }
+                    let mu_o = mu.channel(o);
                     for r in 0..rows {
-                        let ri = row_id[y0 + r];
                         for xx in 0..w {
                             let i = r * w + xx;
-                            let mu = mu_tab[(o * nr + ri) * nc + col_id[xx]];
-                            let a = if acc_safe {
-                                acc[i] + mu as i64
-                            } else {
-                                accr.fit(acc[i] as i128 + mu, &mut ovf.denorm_acc)
-                            };
+                            let m = mu_o[mu.mask_index(y0 + r, xx)];
+                            let a = if acc_safe { acc[i] + m as i64 } else { accr.fit(acc[i] as i128 + m, &mut ovf.denorm_acc) };
                             out[(o * rows + r) * w + xx] = self.requantize(o, a, &act, &mut ovf.act_out);
                         }
                     }
@@ -209,24 +218,7 @@ impl HwLayer {
                 (out, ovf)
             })
             .collect();
-
         let pixels: Vec<(usize, usize)> = bands.iter().map(|&(y0, y1)| (y0 * w, y1 * w)).collect();
-        let (out, overflow) = gather_bands(self.out_c, hw, &pixels, results);
-        Ok(LayerRun { out, norms, overflow, activity })
+        gather_bands(self.out_c, hw, &pixels, results)
     }
-}
-
-/// Assembles per-band outputs (`out_c` rows of the band's pixels `p0..p1`
-/// each) into one c×h×w plane and sums the bands' overflow counts in order.
-pub(crate) fn gather_bands(out_c: usize, hw: usize, bands: &[(usize, usize)], results: Vec<(Vec<i64>, OverflowCounts)>) -> (Vec<i64>, OverflowCounts) {
-    let mut out = vec![0i64; out_c * hw];
-    let mut overflow = OverflowCounts::default();
-    for (&(p0, p1), (band, ovf)) in bands.iter().zip(results) {
-        let n = p1 - p0;
-        for o in 0..out_c {
-            out[o * hw + p0..o * hw + p1].copy_from_slice(&band[o * n..(o + 1) * n]);
-        }
-        overflow.add(&ovf);
-    }
-    (out, overflow)
 }

@@ -9,21 +9,13 @@
 //! every output is below 2^53, so every operand, product and partial sum, in
 //! any summation order and with or without FMA, is an integer f64 holds
 //! exactly. The result then equals `HwLayer::run_reference` bit for bit.
+use super::bands::gather_bands;
+use super::border::MuTable;
 use super::fixed::OverflowCounts;
 use super::layer::HwLayer;
 use super::stats::ChannelNorm;
 use crate::float::conv::{band_pixels, im2col_band};
 use rayon::prelude::*;
-
-/// μ-terms per (output channel, row mask, column mask), with each pixel's
-/// row and column mask ids (see `fast::masks`).
-pub(crate) struct MuTable<'a> {
-    pub tab: &'a [i128],
-    pub row_id: &'a [usize],
-    pub col_id: &'a [usize],
-    pub nr: usize,
-    pub nc: usize,
-}
 
 impl HwLayer {
     /// `idx` holds the quantizer index of every activation (c×h×w) and `up`
@@ -48,14 +40,14 @@ impl HwLayer {
                 let (mut y, mut x) = (p0 / w, p0 % w);
                 let mut mask_at = Vec::with_capacity(n);
                 for _ in 0..n {
-                    mask_at.push(mu.row_id[y] * mu.nc + mu.col_id[x]);
+                    mask_at.push(mu.mask_index(y, x));
                     x += 1;
                     if x == w {
                         (y, x) = (y + 1, 0);
                     }
                 }
                 for o in 0..self.out_c {
-                    let tab = &mu.tab[o * mu.nr * mu.nc..(o + 1) * mu.nr * mu.nc];
+                    let tab = mu.channel(o);
                     for ((d, &v), &mi) in out[o * n..(o + 1) * n].iter_mut().zip(&acc[o * n..(o + 1) * n]).zip(&mask_at) {
                         *d = self.requantize(o, v as i64 + tab[mi] as i64, &act, &mut ovf.act_out);
                     }
@@ -63,7 +55,7 @@ impl HwLayer {
                 (out, ovf)
             })
             .collect();
-        super::fast::gather_bands(self.out_c, hw, &bands, results)
+        gather_bands(self.out_c, hw, &bands, results)
     }
 
     /// a = M̂_c·s per activation, built straight from the indices through a

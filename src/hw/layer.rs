@@ -9,6 +9,7 @@
 //!   y   = fit_act(round(acc·mult_o / 2^(shift_o + f)) + bias_o)
 //! with products in units of 2^-f (f = pe_frac_bits), activations in units of
 //! 2^-a, acc in units of 2^-(a+f), μ-term = Σ_c μ̂_c·Σ_{inside} w·2^f.
+use super::border::{self, MuTable};
 use super::fixed::{round_shift, OverflowCounts, Reg};
 use super::quantizer::ChannelQuantizer;
 use super::stats::{channel_norm, ChannelNorm};
@@ -190,6 +191,11 @@ impl HwLayer {
         t
     }
 
+    /// The μ table of one h×w input: `mu_term` per (o, row mask, column mask).
+    pub fn mu_table(&self, norms: &[ChannelNorm], h: usize, w: usize) -> MuTable {
+        MuTable::new(self.out_c, self.k, h, w, |o, inside| self.mu_term(o, norms, inside))
+    }
+
     /// Output stage: Δ multiply, rounding shift, bias, activation format.
     #[inline]
     pub fn requantize(&self, o: usize, acc: i64, act: &Reg, count: &mut u64) -> i64 {
@@ -218,10 +224,7 @@ impl HwLayer {
         for o in 0..self.out_c {
             for y in 0..h {
                 for xx in 0..w {
-                    let inside = |ky: usize, kx: usize| {
-                        let (sy, sx) = (y as isize + ky as isize - pad, xx as isize + kx as isize - pad);
-                        sy >= 0 && sy < h as isize && sx >= 0 && sx < w as isize
-                    };
+                    let inside = |ky: usize, kx: usize| border::inside(y, ky, h, self.k) && border::inside(xx, kx, w, self.k);
                     let mut acc = 0i64;
                     for c in 0..self.in_c {
                         let mut p = 0i64;

@@ -4,6 +4,8 @@
 //! primitives the cycle model reuses — plus a naive and a fast layer kernel
 //! that agree bit for bit, and the executor that runs whole models.
 pub mod activity;
+mod bands;
+pub mod border;
 pub mod exec;
 pub mod fast;
 pub mod fixed;

@@ -206,7 +206,7 @@ impl UniformHwLayer {
                 (out, ovf)
             })
             .collect();
-        Ok(super::fast::gather_bands(self.out_c, hw, &bands, results))
+        Ok(super::bands::gather_bands(self.out_c, hw, &bands, results))
     }
 }
 
