@@ -3,6 +3,7 @@
 //! `sq`, `config` → `select`, `quant` → `model`, `float` → `dfsq` → `hw` → cycle/cost/vectors → CLI.
 pub mod compare;
 pub mod config;
+pub mod conv;
 pub mod cycle;
 pub mod dfsq;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod report;
 pub mod rng;
 pub mod select;
 pub mod sq;
+pub mod summed;
 pub mod sweep;
 pub mod tensor;
 pub mod uniform;

@@ -136,7 +136,7 @@ pub struct HwArgs {
 
 impl HwArgs {
     pub fn load(&self, model: &Model) -> anyhow::Result<sqsim::config::HwConfig> {
-        super::run_cmd::load_hw(self.hw.as_deref(), model)
+        load_hw(self.hw.as_deref(), model)
     }
 }
 
@@ -345,4 +345,27 @@ pub fn resolve_sets(datasets: &[String], limit: Option<usize>) -> anyhow::Result
             Ok((name, paths))
         })
         .collect()
+}
+
+/// `--hw FILE`, else the model's preset: by pixel range (activations of a
+/// [0, 1] network are 255× smaller and keep 16 fractional bits:
+/// rdn_isr.toml), then family (EDSR-PyTorch RDN: rdn.toml, a weight buffer
+/// for its dense blocks' wide inputs), else default.toml.
+pub fn load_hw(path: Option<&std::path::Path>, model: &sqsim::model::Model) -> anyhow::Result<sqsim::config::HwConfig> {
+    match path {
+        Some(p) => Ok(sqsim::config::HwConfig::load(p)?),
+        None => {
+            let preset = match (model.rgb_range() == 1.0, model.arch_name()) {
+                (true, _) => "rdn_isr.toml",
+                (false, "rdn") => "rdn.toml",
+                _ => "default.toml",
+            };
+            let p = sqsim::paths::home().join("hw/configs").join(preset);
+            if p.exists() {
+                Ok(sqsim::config::HwConfig::load(&p)?)
+            } else {
+                Ok(sqsim::config::HwConfig::default())
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod cost_cmd;
 mod fmt;
 mod merge_cmd;
 mod report_cmd;
+mod run_args;
 mod run_cmd;
 mod run_uniform;
 mod select_cmd;
@@ -32,7 +33,7 @@ enum Cmd {
     /// Calibrate per-layer, per-channel point sets on calibration images.
     Calibrate(calibrate_cmd::Args),
     /// Super-resolve datasets with FP, DFSQ-float (and hardware) and score them.
-    Run(run_cmd::Args),
+    Run(run_args::Args),
     /// FP and DFSQ-float accuracy over several bit-widths and methods (paper-style table).
     Accuracy(accuracy_cmd::Args),
     /// Cycles, stalls, traffic, energy and area of a model on the MAC array vs an int-multiplier array.
@@ -61,7 +62,14 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Uset(a) => uset_cmd::run(a),
         Cmd::Select(a) => select_cmd::run(a),
         Cmd::Calibrate(a) => calibrate_cmd::run(a),
-        Cmd::Run(a) => run_cmd::run(a),
+        Cmd::Run(a) => {
+            let (qm, wbits, abits) = run_args::validate(&a)?;
+            if qm.is_static() {
+                run_uniform::run(a, qm, wbits, abits)
+            } else {
+                run_cmd::run(a, qm, wbits, abits)
+            }
+        }
         Cmd::Accuracy(a) => accuracy_cmd::run(a),
         Cmd::Cost(a) => cost_cmd::run(a),
         Cmd::Sweep(a) => sweep_cmd::run(a),

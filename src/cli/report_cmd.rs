@@ -1,7 +1,7 @@
 //! `sqsim report`: one self-contained HTML sign-off page (plus its figures
 //! as SVG and data as CSV/JSON) for a model over several bit-widths.
 use super::common::{progress, resolve_calibration, resolve_ranges, CalibFrom};
-use super::run_cmd::load_hw;
+use super::common::load_hw;
 use anyhow::{bail, Context};
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::report::{collect, render, resolve_layer, ReportConfig, ReportDesign};

@@ -1,4 +1,5 @@
-use super::common::{progress, resolve_calibration, CalibFrom, HwArgs, ModelArgs};
+use super::common::{progress, resolve_calibration, CalibFrom};
+use super::run_args::{max_pixel_diff, Args, GranArg, HwScores};
 use super::fmt::{self, Format};
 use super::uset_cmd::word_sets;
 use anyhow::{bail, Context};
@@ -6,98 +7,13 @@ use serde::Serialize;
 use sqsim::dfsq::{quantize_model, FakeQuantExec, QuantConfig};
 use sqsim::eval::{score, super_resolve, Scores};
 use sqsim::image::{make_pair, save_png};
-use sqsim::config::HwConfig;
 use sqsim::hw::{HwExec, LayerReport};
 use sqsim::cycle::exec::{CycleCheckExec, RunCost};
 use sqsim::model::FloatExec;
 use sqsim::quant::Granularity;
-use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::sq::UniversalSet;
 use sqsim::uniform::{grid_points, QMethod};
-use std::path::PathBuf;
 
-#[derive(clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub(crate) net: ModelArgs,
-    /// Weight and activation bits (2..8); --wbits/--abits override one side.
-    #[arg(long, default_value_t = 4)]
-    bits: u32,
-    #[arg(long)]
-    wbits: Option<u32>,
-    #[arg(long)]
-    abits: Option<u32>,
-    /// kmeans or optimal (DFSQ point selection), or a uniform baseline:
-    /// minmax, percentile (static per-tensor ranges, integer datapath) or
-    /// dfsq-uniform (DFSQ normalization, uniform grid, DFSQ datapath).
-    #[arg(long, default_value = "kmeans")]
-    pub(crate) method: String,
-    /// Clipping percentile of `--method percentile`, in (0, 100].
-    #[arg(long, default_value_t = sqsim::uniform::DEFAULT_PERCENTILE)]
-    pub(crate) percentile: f64,
-    /// λ of `--method optimal-energy`: weight of one active word per sample
-    /// against the squared error (normalized units), ≥ 0.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub(crate) lambda: f64,
-    /// Calibration JSON (default: the shipped one for this model and bit-width).
-    #[arg(long)]
-    pub(crate) calib: Option<PathBuf>,
-    /// Set5, Set14, BSD100 or a directory of PNGs; repeatable.
-    #[arg(long, default_value = "Set5")]
-    pub(crate) dataset: Vec<String>,
-    /// Evaluate only the first N images of each dataset.
-    #[arg(long)]
-    pub(crate) limit: Option<usize>,
-    #[arg(long, value_enum, default_value = "per-output-channel")]
-    pub(crate) granularity: GranArg,
-    #[arg(long, default_value = "dfsq")]
-    word_sets: String,
-    #[command(flatten)]
-    pub(crate) hwp: HwArgs,
-    /// Skip the bit-accurate hardware run (float rows only).
-    #[arg(long, conflicts_with = "hw")]
-    pub(crate) no_hw: bool,
-    /// Write FP, DFSQ-float and hardware SR images (PNG) under this directory.
-    #[arg(long)]
-    pub(crate) save_images: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub(crate) format: Format,
-    /// No progress bar or notes on stderr.
-    #[arg(long)]
-    pub(crate) quiet: bool,
-    /// Cycle model: step the first N tiles of every quantized layer and
-    /// compare with the functional datapath (0 = off; cost is reported either way).
-    #[arg(long, default_value_t = 1)]
-    pub(crate) steps: usize,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub(crate) enum GranArg {
-    PerOutputChannel,
-    PerKernel,
-}
-
-#[derive(Serialize, Clone, Copy)]
-pub(crate) struct HwScores {
-    pub(crate) psnr: f64,
-    pub(crate) ssim: f64,
-    /// Max |hardware − the float reference| over output pixels (0..255, before rounding).
-    pub(crate) max_abs_err_vs_float: f64,
-    pub(crate) overflows: u64,
-}
-
-impl HwScores {
-    /// Means of PSNR and SSIM, the largest error, the summed overflows.
-    pub(crate) fn mean(hs: &[HwScores]) -> HwScores {
-        let n = hs.len().max(1) as f64;
-        HwScores {
-            psnr: hs.iter().map(|h| h.psnr).sum::<f64>() / n,
-            ssim: hs.iter().map(|h| h.ssim).sum::<f64>() / n,
-            max_abs_err_vs_float: hs.iter().map(|h| h.max_abs_err_vs_float).fold(0.0, f64::max),
-            overflows: hs.iter().map(|h| h.overflows).sum(),
-        }
-    }
-}
 
 #[derive(Serialize)]
 struct ImageRow {
@@ -139,57 +55,9 @@ struct Report {
     datasets: Vec<DatasetRow>,
 }
 
-/// `--hw FILE`, else the model's preset: by pixel range (activations of a
-/// [0, 1] network are 255× smaller and keep 16 fractional bits:
-/// rdn_isr.toml), then family (EDSR-PyTorch RDN: rdn.toml, a weight buffer
-/// for its dense blocks' wide inputs), else default.toml.
-pub fn load_hw(path: Option<&std::path::Path>, model: &sqsim::model::Model) -> anyhow::Result<HwConfig> {
-    match path {
-        Some(p) => Ok(HwConfig::load(p)?),
-        None => {
-            let preset = match (model.rgb_range() == 1.0, model.arch_name()) {
-                (true, _) => "rdn_isr.toml",
-                (false, "rdn") => "rdn.toml",
-                _ => "default.toml",
-            };
-            let p = sqsim::paths::home().join("hw/configs").join(preset);
-            if p.exists() {
-                Ok(HwConfig::load(&p)?)
-            } else {
-                Ok(HwConfig::default())
-            }
-        }
-    }
-}
 
-/// Largest |a − b| over two SR outputs, each clamped to the pixel range.
-pub(crate) fn max_pixel_diff(a: &sqsim::Feature, b: &sqsim::Feature) -> f64 {
-    a.data
-        .iter()
-        .zip(&b.data)
-        .map(|(&x, &y)| (x.clamp(0.0, 255.0) as f64 - y.clamp(0.0, 255.0) as f64).abs())
-        .fold(0.0, f64::max)
-}
 
-fn check_bits(name: &str, b: u32) -> anyhow::Result<u32> {
-    if !(MIN_BITS..=MAX_BITS).contains(&b) {
-        bail!("invalid {name}: {b} not in {MIN_BITS}..={MAX_BITS}");
-    }
-    Ok(b)
-}
-
-pub fn run(a: Args) -> anyhow::Result<()> {
-    let wbits = check_bits("wbits", a.wbits.unwrap_or(a.bits))?;
-    let abits = check_bits("abits", a.abits.unwrap_or(a.bits))?;
-    check_bits("bits", a.bits)?;
-    sqsim::limits::check("--steps", a.steps as u128, sqsim::limits::MAX_STEPS as u128, "tiles per layer")?;
-    let qm = QMethod::parse(&a.method, a.percentile)?;
-    if a.lambda != 0.0 && qm != QMethod::Dfsq(sqsim::select::Method::OptimalEnergy) {
-        bail!("invalid --lambda: only optimal-energy takes a λ ({} given for --method {})", a.lambda, a.method);
-    }
-    if qm.is_static() {
-        return super::run_uniform::run(a, qm, wbits, abits);
-    }
+pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     if qm == QMethod::DfsqUniform {
         if wbits != abits || a.word_sets != "dfsq" {
             bail!("--method dfsq-uniform: W = A bits and the binary grid of its own (no --word-sets)");

@@ -3,7 +3,7 @@
 //! cost, per dataset (the DFSQ flow is run_cmd.rs).
 use super::common::{progress, resolve_ranges};
 use super::fmt::{self, Format};
-use super::run_cmd::{max_pixel_diff, Args, GranArg};
+use super::run_args::{max_pixel_diff, Args, GranArg};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use sqsim::cycle::cost::CostTable;
@@ -14,7 +14,7 @@ use sqsim::image::{make_pair, save_png};
 use sqsim::model::FloatExec;
 use sqsim::uniform::{quantize_uniform_model, QMethod, UniformFakeQuantExec, WeightScheme};
 
-use super::run_cmd::HwScores as Hw;
+use super::run_args::HwScores as Hw;
 
 #[derive(Serialize)]
 struct ImageRow {

@@ -1,4 +1,4 @@
-use super::run_cmd::load_hw;
+use super::common::load_hw;
 use anyhow::{bail, Context};
 use sqsim::select::{MAX_BITS, MIN_BITS};
 use sqsim::vectors::{capture, write_unit, Request, SourceSpec, Unit, Window};

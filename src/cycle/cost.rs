@@ -2,6 +2,7 @@
 //! integer-multiplier MAC array of the same size, widths, buffers and
 //! schedule (only the PE arithmetic differs). Every figure is 45 nm and
 //! comes from the table below; hw/COST.md gives sources and scaling.
+use crate::summed;
 use super::counters::Counters;
 use crate::config::{Dataflow, DenormFormat, HwConfig};
 use serde::Serialize;
@@ -422,6 +423,7 @@ impl Design {
     }
 }
 
+summed! {
 /// Energy in pJ by component.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
 pub struct Energy {
@@ -436,20 +438,6 @@ pub struct Energy {
     pub dram: f64,
     pub total: f64,
 }
-
-impl Energy {
-    pub fn add(&mut self, o: &Energy) {
-        self.pe += o.pe;
-        self.denorm += o.denorm;
-        self.output += o.output;
-        self.quantizer += o.quantizer;
-        self.stats += o.stats;
-        self.weight_buf += o.weight_buf;
-        self.act_buf += o.act_buf;
-        self.psum_buf += o.psum_buf;
-        self.dram += o.dram;
-        self.total += o.total;
-    }
 }
 
 /// Area in µm² by block.

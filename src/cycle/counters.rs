@@ -1,8 +1,11 @@
 //! What one layer run on the array costs in cycles, operations and bits
 //! moved. Both cycle modes fill the same struct; tests assert equality of
 //! every field.
+use crate::summed;
 use serde::Serialize;
 
+summed! {
+@total
 /// Cycles in which no new element entered the array, by cause.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stalls {
@@ -25,28 +28,9 @@ pub struct Stalls {
     /// After the last output: outputs still being written to DRAM.
     pub dram_write: u64,
 }
-
-impl Stalls {
-    pub fn total(&self) -> u64 {
-        self.stats
-            + self.dram_read
-            + self.weight_load
-            + self.buffer_bw
-            + self.denorm_bound
-            + self.drain
-            + self.dram_write
-    }
-    pub fn add(&mut self, o: &Stalls) {
-        self.stats += o.stats;
-        self.dram_read += o.dram_read;
-        self.weight_load += o.weight_load;
-        self.buffer_bw += o.buffer_bw;
-        self.denorm_bound += o.denorm_bound;
-        self.drain += o.drain;
-        self.dram_write += o.dram_write;
-    }
 }
 
+summed! {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counters {
     pub cycles: u64,
@@ -88,34 +72,9 @@ pub struct Counters {
     pub dram_read_bits: u64,
     pub dram_write_bits: u64,
 }
+}
 
 impl Counters {
-    pub fn add(&mut self, o: &Counters) {
-        self.cycles += o.cycles;
-        self.issue_cycles += o.issue_cycles;
-        self.stalls.add(&o.stalls);
-        self.macs += o.macs;
-        self.denorm_mults += o.denorm_mults;
-        self.psum_adds += o.psum_adds;
-        self.quantized_acts += o.quantized_acts;
-        self.outputs += o.outputs;
-        self.comparisons += o.comparisons;
-        self.stats_values += o.stats_values;
-        self.threshold_mults += o.threshold_mults;
-        self.mu_table_mults += o.mu_table_mults;
-        self.stats_divides += o.stats_divides;
-        self.lut_reads += o.lut_reads;
-        self.word_ops += o.word_ops;
-        self.zero_code_macs += o.zero_code_macs;
-        self.weight_buf_read_bits += o.weight_buf_read_bits;
-        self.weight_buf_write_bits += o.weight_buf_write_bits;
-        self.act_buf_read_bits += o.act_buf_read_bits;
-        self.act_buf_write_bits += o.act_buf_write_bits;
-        self.psum_read_bits += o.psum_read_bits;
-        self.psum_write_bits += o.psum_write_bits;
-        self.dram_read_bits += o.dram_read_bits;
-        self.dram_write_bits += o.dram_write_bits;
-    }
 
     /// Useful PE operations over PE-cycles available.
     pub fn utilization(&self, pes: usize) -> f64 {

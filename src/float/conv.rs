@@ -5,7 +5,7 @@
 //! Bands run in parallel on rayon. The band size depends only on the layer
 //! shape, never on the thread count, and sgemm sums each output element over
 //! k in a fixed order, so the result is bit-identical on any thread count.
-use crate::model::Conv2d;
+use crate::conv::Conv2d;
 use crate::{Error, Feature, Result};
 use rayon::prelude::*;
 

@@ -1,5 +1,6 @@
 //! Fixed-point registers: a width, an overflow policy, and a counter that
 //! every out-of-range write increments. Nothing overflows silently.
+use crate::summed;
 use crate::config::OverflowPolicy;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -48,6 +49,8 @@ impl Reg {
     }
 }
 
+summed! {
+@total
 /// Overflow events per datapath stage.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct OverflowCounts {
@@ -63,22 +66,10 @@ pub struct OverflowCounts {
     #[serde(skip_serializing_if = "is_zero")]
     pub acc: u64,
 }
+}
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
-}
-
-impl OverflowCounts {
-    pub fn total(&self) -> u64 {
-        self.act_in + self.tap_sum + self.denorm_acc + self.act_out + self.acc
-    }
-    pub fn add(&mut self, o: &OverflowCounts) {
-        self.act_in += o.act_in;
-        self.tap_sum += o.tap_sum;
-        self.denorm_acc += o.denorm_acc;
-        self.act_out += o.act_out;
-        self.acc += o.acc;
-    }
 }
 
 /// `round(v / 2^s)` with ties away from −∞ (add half, arithmetic shift);

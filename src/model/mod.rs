@@ -3,13 +3,12 @@
 //! every quantized conv (DATAPATH §1) to a [`ConvExec`], which may run it in
 //! float, fake-quantize it, record calibration samples, or run the
 //! bit-accurate datapath.
-mod conv;
 mod edsr;
 mod isr;
 pub mod load;
 mod rdn;
 
-pub use conv::Conv2d;
+pub use crate::conv::Conv2d;
 pub use load::StateDict;
 
 use crate::{Error, Feature, Result};
