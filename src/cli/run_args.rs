@@ -120,3 +120,36 @@ pub fn validate(a: &Args) -> anyhow::Result<(QMethod, u32, u32)> {
     }
     Ok((qm, wbits, abits))
 }
+
+/// Wall seconds per phase of `run` (JSON `timing_s`), so users see where
+/// time goes. `hardware` excludes the cycle model's share of the hardware
+/// pass (`stepped_check`, `cost`).
+#[derive(Serialize, Default, Clone, Copy)]
+pub(crate) struct Timing {
+    pub(crate) load: f64,
+    pub(crate) calibration: f64,
+    pub(crate) fp: f64,
+    pub(crate) float_reference: f64,
+    pub(crate) hardware: f64,
+    pub(crate) stepped_check: f64,
+    pub(crate) cost: f64,
+    pub(crate) total: f64,
+}
+
+/// Runs `f`, adding its wall seconds to `acc`.
+pub(crate) fn timed<T>(acc: &mut f64, f: impl FnOnce() -> T) -> T {
+    let t = std::time::Instant::now();
+    let v = f();
+    *acc += t.elapsed().as_secs_f64();
+    v
+}
+
+impl Timing {
+    /// One line for stderr.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "time: {:.1} s (load {:.1}, calibration {:.1}, FP {:.1}, float reference {:.1}, hardware {:.1}, stepped check {:.1}, cost {:.1})",
+            self.total, self.load, self.calibration, self.fp, self.float_reference, self.hardware, self.stepped_check, self.cost
+        )
+    }
+}

@@ -1,5 +1,5 @@
 use super::common::{progress, resolve_calibration, CalibFrom};
-use super::run_args::{max_pixel_diff, Args, GranArg, HwScores};
+use super::run_args::{max_pixel_diff, timed, Args, GranArg, HwScores, Timing};
 use super::fmt::{self, Format};
 use super::uset_cmd::word_sets;
 use anyhow::{bail, Context};
@@ -53,6 +53,8 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     hw_config: Option<String>,
     datasets: Vec<DatasetRow>,
+    /// Wall seconds per phase (whole command).
+    timing_s: Timing,
 }
 
 
@@ -66,14 +68,17 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             bail!("--method dfsq-uniform takes no --calib: its point set is the whole uniform grid");
         }
     }
+    let start = std::time::Instant::now();
+    let mut t = Timing::default();
     let words = word_sets(&a.word_sets)?;
     // resolve every dataset before the long work starts
     let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
-    let model = a.net.load(a.quiet)?;
+    let model = timed(&mut t.load, || a.net.load(a.quiet))?;
     super::common::check_sets(&sets, model.scale)?;
+    let t_cal = std::time::Instant::now();
     let (u, points) = match qm {
         QMethod::Dfsq(method) => {
             let u = UniversalSet::new(words)?;
@@ -89,6 +94,7 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     };
     let qcfg = QuantConfig { wbits, abits, granularity };
     let fq = FakeQuantExec { layers: quantize_model(&model, points, &qcfg)? };
+    t.calibration = t_cal.elapsed().as_secs_f64();
     let hw_cfg = if a.no_hw { None } else { Some(a.hwp.load(&model)?) };
 
     let mut datasets = Vec::new();
@@ -104,13 +110,13 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         let check = hw.as_ref().map(|h| CycleCheckExec::new(h, u.words.clone(), abits, a.steps));
         for p in paths {
             let pair = make_pair(p, model.scale)?;
-            let (_, sr_fp) = super_resolve(&model, &pair.lr, &FloatExec)?;
-            let (y_q, sr_q) = super_resolve(&model, &pair.lr, &fq)?;
+            let (_, sr_fp) = timed(&mut t.fp, || super_resolve(&model, &pair.lr, &FloatExec))?;
+            let (y_q, sr_q) = timed(&mut t.float_reference, || super_resolve(&model, &pair.lr, &fq))?;
             let mut hw_row = None;
             let mut sr_hw_img = None;
             if let (Some(h), Some(chk)) = (&hw, &check) {
                 let before = h.total_overflow().total();
-                let (y_hw, sr_hw) = super_resolve(&model, &pair.lr, chk)?;
+                let (y_hw, sr_hw) = timed(&mut t.hardware, || super_resolve(&model, &pair.lr, chk))?;
                 let s = score(&sr_hw, &pair.hr, model.scale)?;
                 hw_row = Some(HwScores {
                     psnr: s.psnr,
@@ -143,7 +149,14 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         pb.finish_and_clear();
         let hw_mean = hw.as_ref().map(|_| HwScores::mean(&rows.iter().filter_map(|r| r.hw).collect::<Vec<_>>()));
         let cycle = match (&check, &hw_cfg) {
-            (Some(c), Some(cfg)) => Some(c.summary(cfg)),
+            (Some(c), Some(cfg)) => {
+                let r = c.report();
+                // the cycle model ran inside the hardware pass: its share moves to its phases
+                t.hardware -= r.stepped_s + r.cost_s;
+                t.stepped_check += r.stepped_s;
+                t.cost += r.cost_s;
+                Some(timed(&mut t.cost, || c.summary(cfg)))
+            }
             _ => None,
         };
         drop(check);
@@ -171,7 +184,11 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         scale: model.scale,
         hw_config: hw_cfg.as_ref().map(|c| c.name.clone()),
         datasets,
+        timing_s: Timing { total: start.elapsed().as_secs_f64(), ..t },
     };
+    if !a.quiet {
+        eprintln!("{}", report.timing_s.line());
+    }
     match a.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Table | Format::Csv => {

@@ -3,7 +3,7 @@
 //! cost, per dataset (the DFSQ flow is run_cmd.rs).
 use super::common::{progress, resolve_ranges};
 use super::fmt::{self, Format};
-use super::run_args::{max_pixel_diff, Args, GranArg};
+use super::run_args::{max_pixel_diff, timed, Args, GranArg, Timing};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use sqsim::cycle::cost::CostTable;
@@ -61,6 +61,8 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     hw_config: Option<String>,
     datasets: Vec<DatasetRow>,
+    /// Wall seconds per phase (whole command).
+    timing_s: Timing,
 }
 
 pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
@@ -71,10 +73,14 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
     if let Some(dir) = &a.save_images {
         std::fs::create_dir_all(dir).with_context(|| format!("creating --save-images {}", dir.display()))?;
     }
-    let model = a.net.load(a.quiet)?;
+    let start = std::time::Instant::now();
+    let mut t = Timing::default();
+    let model = timed(&mut t.load, || a.net.load(a.quiet))?;
     super::common::check_sets(&sets, model.scale)?;
+    let t_cal = std::time::Instant::now();
     let ranges = resolve_ranges(&model, a.net.weights.is_some(), a.calib.as_deref(), &qm, a.quiet)?;
     let fq = UniformFakeQuantExec { layers: quantize_uniform_model(&model, &ranges, wbits, abits, WeightScheme::Asymmetric)? };
+    t.calibration = t_cal.elapsed().as_secs_f64();
     let cfg = if a.no_hw { None } else { Some(a.hwp.load(&model)?) };
     let table = CostTable::default();
     let mut datasets = Vec::new();
@@ -86,16 +92,18 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         let mut cost = Cost::default();
         for p in paths {
             let pair = make_pair(p, model.scale)?;
-            let (_, sr_fp) = super_resolve(&model, &pair.lr, &FloatExec)?;
-            let (y_q, sr_q) = super_resolve(&model, &pair.lr, &fq)?;
+            let (_, sr_fp) = timed(&mut t.fp, || super_resolve(&model, &pair.lr, &FloatExec))?;
+            let (y_q, sr_q) = timed(&mut t.float_reference, || super_resolve(&model, &pair.lr, &fq))?;
             let (mut hw_row, mut sr_hw_img) = (None, None);
             if let (Some(h), Some(c), Some(chk)) = (&hw, &cfg, &check) {
                 let before = h.total_overflow().total();
-                let (y_h, sr_h) = super_resolve(&model, &pair.lr, chk)?;
+                let (y_h, sr_h) = timed(&mut t.hardware, || super_resolve(&model, &pair.lr, chk))?;
                 let s = score(&sr_h, &pair.hr, model.scale)?;
                 hw_row = Some(Hw { psnr: s.psnr, ssim: s.ssim, max_abs_err_vs_float: max_pixel_diff(&y_h, &y_q), overflows: h.total_overflow().total() - before });
-                let shapes = uniform_network_shapes(&model, &h.layers, abits, c, pair.lr.height, pair.lr.width)?;
-                let nc = uniform_network_cost(&shapes, abits, c, &table)?;
+                let nc = timed(&mut t.cost, || {
+                    uniform_network_shapes(&model, &h.layers, abits, c, pair.lr.height, pair.lr.width)
+                        .and_then(|shapes| uniform_network_cost(&shapes, abits, c, &table))
+                })?;
                 cost.cycles += nc.total.cycles;
                 cost.energy_pj += nc.energy_pj.total;
                 cost.area_um2 = nc.area_um2.total;
@@ -117,6 +125,11 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             pb.inc(1);
         }
         pb.finish_and_clear();
+        if let Some(c) = &check {
+            // the stepping ran inside the hardware pass
+            t.hardware -= c.stepped_s();
+            t.stepped_check += c.stepped_s();
+        }
         datasets.push(DatasetRow {
             name: name.clone(),
             images: rows.len(),
@@ -137,7 +150,11 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         scale: model.scale,
         hw_config: cfg.as_ref().map(|c| c.name.clone()),
         datasets,
+        timing_s: Timing { total: start.elapsed().as_secs_f64(), ..t },
     };
+    if !a.quiet {
+        eprintln!("{}", report.timing_s.line());
+    }
     if a.format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

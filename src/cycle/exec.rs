@@ -266,6 +266,9 @@ pub struct CheckReport {
     /// Timing-mode counters of every call (whole layers).
     pub counters: Vec<Counters>,
     pub shapes: Vec<Option<LayerShape>>,
+    /// Wall seconds in the timing model (plans, counters) and in stepping.
+    pub cost_s: f64,
+    pub stepped_s: f64,
 }
 
 /// Runs every quantized conv on the functional datapath (through `hw`) and
@@ -300,8 +303,10 @@ impl ConvExec for CycleCheckExec<'_> {
         if l.cfg.levers.term_gating {
             shape.activity = Some(crate::hw::Activity::of_input(l, &xf, x.h, x.w, site.post_relu));
         }
+        let t0 = std::time::Instant::now();
         let plan = Plan::new(&shape, &l.cfg)?;
         let counters = timing(&plan, &RunScope::whole_layer())?;
+        let t1 = std::time::Instant::now();
         let (n, bad) = if self.steps > 0 {
             let run = step_layer(l, &plan, &xf, x.h, x.w, site.post_relu, &RunScope::first_tiles(self.steps), 0)?;
             count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits)
@@ -309,6 +314,8 @@ impl ConvExec for CycleCheckExec<'_> {
             (0, 0)
         };
         let mut r = self.report.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
+        r.cost_s += (t1 - t0).as_secs_f64();
+        r.stepped_s += t1.elapsed().as_secs_f64();
         r.stepped_outputs += n;
         r.mismatches += bad;
         r.counters[site.index].add(&counters);
@@ -372,15 +379,21 @@ pub struct UniformCycleCheckExec<'a> {
     pub steps: usize,
     /// (stepped outputs, mismatches).
     counts: Mutex<(u64, u64)>,
+    /// Wall seconds spent stepping.
+    stepped_s: Mutex<f64>,
 }
 
 impl<'a> UniformCycleCheckExec<'a> {
     pub fn new(hw: &'a crate::hw::UniformHwExec<'a>, steps: usize) -> Self {
-        UniformCycleCheckExec { hw, steps, counts: Mutex::new((0, 0)) }
+        UniformCycleCheckExec { hw, steps, counts: Mutex::new((0, 0)), stepped_s: Mutex::new(0.0) }
     }
     /// (stepped outputs, mismatches) so far.
     pub fn counts(&self) -> (u64, u64) {
         self.counts.lock().map(|c| *c).unwrap_or_default()
+    }
+    /// Wall seconds spent stepping so far.
+    pub fn stepped_s(&self) -> f64 {
+        self.stepped_s.lock().map(|c| *c).unwrap_or_default()
     }
 }
 
@@ -390,11 +403,13 @@ impl ConvExec for UniformCycleCheckExec<'_> {
         if self.steps == 0 {
             return Ok(y);
         }
+        let t = std::time::Instant::now();
         let l = &self.hw.layers[site.index];
         let plan = Plan::new(&LayerShape::of_uniform(l, x.h, x.w), &l.cfg)?;
         let xf = l.to_fixed(&x.data, &mut 0);
         let run = super::step_uniform_layer(l, &plan, &xf, x.h, x.w, &RunScope::first_tiles(self.steps), 0)?;
         let (n, bad) = count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits);
+        *self.stepped_s.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))? += t.elapsed().as_secs_f64();
         let mut c = self.counts.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
         c.0 += n;
         c.1 += bad;
