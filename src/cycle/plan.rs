@@ -116,8 +116,7 @@ impl LayerShape {
 /// Number of taps t in 0..k whose source i + t − k/2 lies in 0..n.
 #[inline]
 pub fn inside_1d(n: usize, k: usize, i: usize) -> usize {
-    let p = (k / 2) as isize;
-    (0..k as isize).filter(|t| (0..n as isize).contains(&(i as isize + t - p))).count()
+    (0..k).filter(|&t| crate::hw::border::inside(i, t, n, k)).count()
 }
 
 /// An output rectangle whose input codes (with halo) fit one act-buffer half.
@@ -339,13 +338,16 @@ impl Plan {
         }
         // DMA jobs, in channel order
         let act_bits = cfg.datapath.act_bits;
-        let first_tile = |pred: &dyn Fn(usize) -> bool| (0..tiles.len()).find(|&t| pred(t)).unwrap_or(0);
-        let last_tile = |pred: &dyn Fn(usize) -> bool| (0..tiles.len()).rev().find(|&t| pred(t));
+        // first and last tile of each act sequence and each group, in one pass
+        // (a search per job was quadratic in the tiles)
+        let (seq_span, group_span) = (spans(seq_of_tile.iter().copied()), spans(tiles.iter().map(|t| t.group)));
+        let first_tile = |span: &[Option<(usize, usize)>], i: usize| span.get(i).copied().flatten().map_or(0, |f| f.0);
+        let last_tile = |span: &[Option<(usize, usize)>], i: usize| span.get(i).copied().flatten().map(|f| f.1);
         let act_job = |seq: usize, b: usize| Job {
             kind: JobKind::Acts { block: b, seq },
             bits: (s.in_c * blocks[b].halo_len(s.k, s.h, s.w)) as u64 * act_bits as u64,
-            release_tile: if seq >= 2 { last_tile(&|t| seq_of_tile[t] == seq - 2) } else { None },
-            needed_by: first_tile(&|t| seq_of_tile[t] == seq),
+            release_tile: if seq >= 2 { last_tile(&seq_span, seq - 2) } else { None },
+            needed_by: first_tile(&seq_span, seq),
         };
         // DFSQ: the whole input through the stats unit first; uniform: none
         let mut jobs = Vec::new();
@@ -372,8 +374,8 @@ impl Plan {
                 jobs.push(Job {
                     kind: JobKind::Weights { group: Some(g) },
                     bits: group_w_bits(g),
-                    release_tile: if g >= 2 { last_tile(&|t| tiles[t].group == g - 2) } else { None },
-                    needed_by: first_tile(&|t| tiles[t].group == g),
+                    release_tile: if g >= 2 { last_tile(&group_span, g - 2) } else { None },
+                    needed_by: first_tile(&group_span, g),
                 });
                 for b in 0..blocks.len() {
                     jobs.push(act_job(g * blocks.len() + b, b));
@@ -413,7 +415,20 @@ impl Plan {
         if s.arith == Arith::Dfsq {
             plan.setup_cycles = plan.exposed_setup(setup_cycles_per_channel(s, cfg));
         }
-        plan.tile_taps = plan.tiles.iter().map(|t| plan.count_tile_taps(t)).collect();
+        // a whole-block tile's taps are the block's, the same for every group
+        let prefix = |n: usize| -> Vec<usize> {
+            std::iter::once(0).chain((0..n).scan(0, |acc, i| {
+                *acc += inside_1d(n, s.k, i);
+                Some(*acc)
+            })).collect()
+        };
+        let (in_y, in_x) = (prefix(s.h), prefix(s.w));
+        let block_taps: Vec<u64> = (0..plan.blocks.len()).map(|b| plan.count_block_taps(b, &in_y, &in_x)).collect();
+        plan.tile_taps = plan
+            .tiles
+            .iter()
+            .map(|t| if t.pix0 == 0 && t.npix == plan.blocks[t.block].pixels() { block_taps[t.block] } else { plan.count_tile_taps(t) })
+            .collect();
         plan.block_window_reads = (0..plan.blocks.len()).map(|b| plan.count_window_reads(b)).collect();
         Ok(plan)
     }
@@ -475,6 +490,16 @@ impl Plan {
             .sum()
     }
 
+    /// Taps inside the image over a whole block: the border is separable,
+    /// so Σ_(y,x) in(y)·in(x) = (Σ_y in(y))·(Σ_x in(x)).
+    /// `in_y`/`in_x`: prefix sums of the taps inside per row and column.
+    fn count_block_taps(&self, b: usize, in_y: &[usize], in_x: &[usize]) -> u64 {
+        let bl = &self.blocks[b];
+        let ys = in_y[bl.y0 + bl.bh] - in_y[bl.y0];
+        let xs = in_x[bl.x0 + bl.bw] - in_x[bl.x0];
+        (ys * xs) as u64
+    }
+
     /// Codes the WS window generator reads for one pass over a block: each
     /// output row reads its window's in-image columns once (sliding window).
     fn count_window_reads(&self, b: usize) -> u64 {
@@ -483,6 +508,18 @@ impl Plan {
         let (_, _, hx0, hx1) = bl.halo(s.k, s.h, s.w);
         (bl.y0..bl.y0 + bl.bh).map(|y| (inside_1d(s.h, s.k, y) * (hx1 - hx0)) as u64).sum()
     }
+}
+
+/// (first, last) index at which each value 0.. occurs in `ids`.
+fn spans(ids: impl Iterator<Item = usize>) -> Vec<Option<(usize, usize)>> {
+    let mut v: Vec<Option<(usize, usize)>> = Vec::new();
+    for (t, id) in ids.enumerate() {
+        if v.len() <= id {
+            v.resize(id + 1, None);
+        }
+        v[id] = Some(v[id].map_or((t, t), |(f, _)| (f, t)));
+    }
+    v
 }
 
 /// Largest block: whole rows when a full-width row fits, else part of a row.

@@ -16,13 +16,15 @@ struct ReadChannel<'a> {
     done: Vec<(u64, u64)>,
     /// Per group: cycle its weights are usable in the weight buffer.
     wready: Vec<u64>,
+    /// Per tile: cycle the data of the jobs it needs is usable (filled as
+    /// jobs are served; a scan of every job per tile was quadratic).
+    ready_at: Vec<u64>,
 }
 
 impl ReadChannel<'_> {
     /// Serves jobs up to and including every job needed by `tile`; returns
     /// the cycle the data is usable (last transfer + 1) and the stats end.
     fn serve_for(&mut self, plan: &Plan, tile: usize, tile_release: &dyn Fn(usize) -> u64, c: &mut Counters) -> u64 {
-        let mut ready = 0;
         while self.done.len() < self.jobs.len() && self.jobs[self.done.len()].needed_by <= tile {
             let j = &self.jobs[self.done.len()];
             let prev = self.done.last().map_or(0, |d| d.1 + 1);
@@ -38,13 +40,11 @@ impl ReadChannel<'_> {
                 JobKind::Weights { group: Some(g) } => self.wready[g] = last + 1,
                 _ => {}
             }
-        }
-        for (j, d) in self.jobs.iter().zip(&self.done) {
-            if j.needed_by == tile {
-                ready = ready.max(d.1 + 1);
+            if let Some(r) = self.ready_at.get_mut(j.needed_by) {
+                *r = (*r).max(last + 1);
             }
         }
-        ready
+        self.ready_at.get(tile).copied().unwrap_or(0)
     }
 
     /// First cycle codes can be made: the stats job (if any) done, then the
@@ -158,7 +158,7 @@ pub fn timing(plan: &Plan, scope: &RunScope) -> Result<Counters> {
     let lw = plan.weight_row_beats;
     let mut c = Counters::default();
     let mut rc =
-        ReadChannel { jobs: if mem { &plan.jobs } else { &[] }, done: Vec::new(), wready: vec![0; plan.groups] };
+        ReadChannel { jobs: if mem { &plan.jobs } else { &[] }, done: Vec::new(), wready: vec![0; plan.groups], ready_at: vec![0; if mem { plan.tiles.len() } else { 0 }] };
     // start cycle and element count of the last two passes (WS bank rule)
     let mut hist: [(u64, u64); 2] = [(0, 0); 2];
     let mut npass: u64 = 0;

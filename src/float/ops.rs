@@ -132,7 +132,7 @@ pub fn scale(x: &mut Feature, s: f32) {
 /// each, written straight into the result (at DIV2K size EDSR's ×2
 /// upsampler output alone is 0.7 GB). Equal to the two-step form bit for
 /// bit: each output channel of a conv does not depend on the others.
-pub fn conv2d_pixel_shuffle(x: &Feature, conv: &crate::model::Conv2d, r: usize) -> Result<Feature> {
+pub fn conv2d_pixel_shuffle(x: &Feature, conv: &crate::conv::Conv2d, r: usize) -> Result<Feature> {
     let rr = r * r;
     if r == 0 || !conv.out_c.is_multiple_of(rr) {
         return Err(Error::shape("pixel_shuffle input channels", format!("a multiple of {r}*{r}"), conv.out_c));
@@ -144,7 +144,7 @@ pub fn conv2d_pixel_shuffle(x: &Feature, conv: &crate::model::Conv2d, r: usize) 
     for c0 in (0..oc).step_by(GROUP_OUT) {
         let n = GROUP_OUT.min(oc - c0);
         let (o0, o1) = (c0 * rr, (c0 + n) * rr);
-        let part = crate::model::Conv2d::new(
+        let part = crate::conv::Conv2d::new(
             conv.name.clone(),
             conv.in_c,
             o1 - o0,
@@ -220,13 +220,13 @@ mod tests {
         for (r, oc, k) in [(2, 20, 3), (3, 5, 3), (2, 16, 1)] {
             let (ic, h, w) = (6, 7, 5);
             let x = Feature::from_vec(ic, h, w, rnd(ic * h * w)).unwrap();
-            let conv = crate::model::Conv2d::new("up", ic, oc * r * r, k, rnd(oc * r * r * ic * k * k), rnd(oc * r * r)).unwrap();
+            let conv = crate::conv::Conv2d::new("up", ic, oc * r * r, k, rnd(oc * r * r * ic * k * k), rnd(oc * r * r)).unwrap();
             let two = pixel_shuffle(&super::super::conv2d(&x, &conv).unwrap(), r).unwrap();
             let fused = conv2d_pixel_shuffle(&x, &conv, r).unwrap();
             assert_eq!((fused.c, fused.h, fused.w), (two.c, two.h, two.w));
             assert!(fused.data.iter().zip(&two.data).all(|(a, b)| a.to_bits() == b.to_bits()), "r={r} oc={oc}");
         }
-        let conv = crate::model::Conv2d::new("up", 6, 6, 3, vec![0.0; 6 * 6 * 9], vec![0.0; 6]).unwrap();
+        let conv = crate::conv::Conv2d::new("up", 6, 6, 3, vec![0.0; 6 * 6 * 9], vec![0.0; 6]).unwrap();
         assert!(conv2d_pixel_shuffle(&Feature::zeros(6, 2, 2), &conv, 2).is_err(), "6 is not a multiple of 4");
     }
 }
