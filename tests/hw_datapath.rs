@@ -281,3 +281,34 @@ quickcheck::quickcheck! {
         })
     }
 }
+
+/// `delta_fixed`, `requantize` and `mu_term` on hand-computed values.
+#[test]
+fn delta_requantize_and_mu_term_hand_examples() {
+    use sqsim::hw::layer::delta_fixed;
+    // Δ = mult / 2^shift, mult in [2^(m−1), 2^m)
+    assert_eq!(delta_fixed(0.75, 4), (12, 4)); // 0.75·2^4 = 12
+    assert_eq!(delta_fixed(1.0, 8), (128, 7));
+    assert_eq!(delta_fixed(0.99999, 4), (8, 3)); // 15.9998 rounds to 16 = 2^4: one shift less
+    assert_eq!(delta_fixed(3.0e-3, 16), (50332, 24)); // 0.003·2^24 = 50331.65 → 50332
+    assert_eq!(delta_fixed(0.0, 16), (0, 0));
+    let p = problem(1, 1, 1, 3, 4, 4, 4, 4);
+    let mut l = HwLayer::prepare(&p.layer, &UniversalSet::default(), &HwConfig::default()).unwrap();
+    // y = fit(round(acc·mult / 2^(shift + f)) + bias), f = 10, ties toward +∞
+    (l.delta_mult[0], l.delta_shift[0], l.bias_fix[0]) = (3, 2, 5);
+    let act = Reg::new(8, OverflowPolicy::Saturate);
+    let mut n = 0;
+    assert_eq!(l.requantize(0, 7 << 12, &act, &mut n), 21 + 5); // 7·4096·3/4096
+    assert_eq!(l.requantize(0, 2048, &act, &mut n), 2 + 5); // 1.5 → 2
+    assert_eq!(l.requantize(0, -2048, &act, &mut n), -1 + 5); // −1.5 → −1
+    assert_eq!(n, 0);
+    assert_eq!(l.requantize(0, 1 << 30, &act, &mut n), 127); // 786432 + 5 saturates
+    assert_eq!(n, 1);
+    // μ term: Σ_c μ̂_c · Σ_{taps inside} w · 2^f
+    l.w = (1..=9).collect();
+    let norms = [sqsim::hw::ChannelNorm { m_mant: 1, mu_mant: 3, exp: 2 }]; // μ̂ = 12
+    assert_eq!(l.mu_term(0, &norms, &|_, _| true), 12 * 45 * 1024);
+    // top-left corner: row 0 and column 0 of the kernel fall outside
+    assert_eq!(l.mu_term(0, &norms, &|ky, kx| ky > 0 && kx > 0), 12 * (5 + 6 + 8 + 9) * 1024);
+    assert_eq!(l.mu_term(0, &norms, &|_, _| false), 0);
+}

@@ -233,13 +233,16 @@ def read_tfjs(model_dir):
     return m["modelTopology"]["model_config"]["config"], weights
 
 
-def tfjs_forward(model_dir, x):
-    """Interprets model.json's layer list; x RGB 0..255 -> /255 -> graph -> *255."""
+def tfjs_forward(model_dir, x, capture=None):
+    """Interprets model.json's layer list; x RGB 0..255 -> /255 -> graph -> *255.
+    `capture`, a dict, receives the input of each layer named in it."""
     cfg, wts = read_tfjs(model_dir)
     vals = {}
     for layer in cfg["layers"]:
         name, cls, lc = layer["name"], layer["class_name"], layer["config"]
         ins = [vals[src[0]] for src in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+        if capture is not None and name in capture:
+            capture[name] = ins[0]
         if cls == "InputLayer":
             v = x / 255.0
         elif cls == "Conv2D":
