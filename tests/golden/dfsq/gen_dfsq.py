@@ -35,18 +35,28 @@ def universal_set():
     return sorted(vals | {-v for v in vals})
 
 
-def wquant(w, bits):
+def wquant_int(w, bits):
+    """DATAPATH §1 per output channel, f32 arithmetic: the integer w = q + zp
+    the datapath multiplies ([o] + kernel shape) and each channel's Δ (f32)."""
     o = w.shape[0]
     g = w.reshape(o, -1).astype(f32)
-    out = np.empty_like(g)
+    wint = np.empty(g.shape, dtype=np.int64)
+    deltas = np.empty(o, dtype=f32)
     half = 2 ** (bits - 1)
     for i in range(o):
         lo, hi = g[i].min(), g[i].max()
         d = f32((hi - lo) / f32(2 ** bits - 1)) if hi > lo else (f32(abs(lo)) if lo != 0 else f32(1))
         zp = int(np.round(f32(lo / d))) + half
         q = np.clip(np.round((g[i] / d).astype(f32)).astype(np.int64) - zp, -half, half - 1)
-        out[i] = ((q + zp).astype(f32) * d).astype(f32)
-    return out.reshape(w.shape)
+        wint[i], deltas[i] = q + zp, d
+    return wint.reshape(w.shape), deltas
+
+
+def wquant(w, bits):
+    """Fake-quantized weights Ŵ = (q + zp)·Δ (f32)."""
+    wint, d = wquant_int(w, bits)
+    o = w.shape[0]
+    return (wint.reshape(o, -1).astype(f32) * d[:, None]).astype(f32).reshape(w.shape)
 
 
 def aquant(x, post_relu, points):

@@ -30,6 +30,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "float"))
 from gen_float import read_pt, read_tfjs, tfjs_forward, image_crop, MODELS  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "dfsq"))
+from gen_dfsq import wquant_int  # noqa: E402  (DATAPATH §1, the fake-quant golden's weight quantizer)
 
 f32 = np.float32
 F = 10  # the universal set's exact fractional bits (DATAPATH §2)
@@ -86,23 +88,6 @@ def round_shift(v, s):
     return v << -s if s <= 0 else (v + (1 << (s - 1))) >> s
 
 
-def weights_int(w, bits):
-    """DATAPATH §1 per output channel, f32 arithmetic: integer w = q + zp and Δ."""
-    o = w.shape[0]
-    g = w.reshape(o, -1).astype(f32)
-    wint = np.empty(g.shape, dtype=np.int64)
-    deltas = []
-    half = 2 ** (bits - 1)
-    for i in range(o):
-        lo, hi = g[i].min(), g[i].max()
-        d = f32((hi - lo) / f32(2 ** bits - 1)) if hi > lo else (f32(abs(lo)) if lo != 0 else f32(1))
-        zp = int(np.round(f32(lo / d))) + half
-        q = np.clip(np.round((g[i] / d).astype(f32)).astype(np.int64) - zp, -half, half - 1)
-        wint[i] = q + zp
-        deltas.append(float(d))
-    return wint.reshape(w.shape), deltas
-
-
 def delta_fixed(d, m):
     """Δ = mult / 2^shift, mult an m-bit mantissa in [2^(m−1), 2^m): the
     shift that puts Δ·2^shift there, mult = Δ·2^shift rounded to nearest
@@ -151,7 +136,8 @@ def layer(x_float, post_relu, weight, bias, wbits, points, cfg):
     # 1. host -> datapath: round half to even at a fractional bits, fit the activation word
     x, n = fit(np.rint(x_float.astype(f32).astype(np.float64) * 2.0 ** a).astype(np.int64), dp["act_bits"], pol)
     ovf["act_in"] += n
-    wint, deltas = weights_int(weight, wbits)
+    wint, deltas = wquant_int(weight, wbits)
+    deltas = [float(d) for d in deltas]
     norms = [stats(x[c], post_relu, den) for c in range(cin)]
     # 2. quantizer: index = #{j : t_j·M̂ < x − μ̂} as (x − μ̂)·2^(F+1) vs (a_j + a_{j+1})·M̂; LUT -> s·2^F
     s = np.zeros_like(x)
