@@ -112,6 +112,12 @@ fn every_model_command_takes_weights() {
     assert!(o.status.success());
     std::fs::copy(out("c3.json"), cd.join("edsr_tiny_x2_range1_a4_kmeans.calib.json")).unwrap();
     fails_with(&["compare", "--weights", &edsr, "--dataset", &ds, "--designs", "kmeans-4", "--calib-dir", cd.to_str().unwrap()], "bits `3` (expected `4`)");
+    // a --calib-dir that does not exist yet is made, and the fresh calibration saved in it
+    let fresh = d.path().join("new/cal");
+    let o = sqsim(&["compare", "--weights", &edsr, "--dataset", &ds, "--designs", "kmeans-4", "--calib-dir", fresh.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(fresh.join("edsr_tiny_x2_range1_a4_kmeans.calib.json").exists());
+    fails_with(&["compare", "--weights", &edsr, "--dataset", &ds, "--designs", "kmeans-4", "--calib-dir", &out("c3.json")], "--calib-dir");
     let o = sqsim(&["vectors", "--weights", &edsr, "--unit", "pe", "--layer", "body.0.body.0", "--crop", "0,0,8,8", "--image", &format!("{ds}/bird.png"), "--calib", &out("c_4.json"), "--count", "8", "--out", &out("v"), "--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // a range-1 network gets the rdn_isr preset (16 fractional bits)

@@ -160,6 +160,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     for o in a.out.iter().chain(&a.figure) {
         super::common::check_writable(o)?;
     }
+    if let Some(d) = &a.calib_dir {
+        // fresh calibrations are saved there: it must exist and take files
+        std::fs::create_dir_all(d).with_context(|| format!("--calib-dir {}: cannot create the directory", d.display()))?;
+        if !d.is_dir() {
+            bail!("--calib-dir {}: not a directory", d.display());
+        }
+    }
     let sets = super::common::resolve_sets(&a.dataset, a.limit)?;
     let requested: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     for (i, n) in requested.iter().enumerate() {
