@@ -123,7 +123,9 @@ pub fn validate(a: &Args) -> anyhow::Result<(QMethod, u32, u32)> {
 
 /// Wall seconds per phase of `run` (JSON `timing_s`), so users see where
 /// time goes. `hardware` excludes the cycle model's share of the hardware
-/// pass (`stepped_check`, `cost`).
+/// pass (`cost`, and the waits for the stepping); `stepped_check` is the
+/// stepping's busy time, on its own thread beside the hardware pass, so
+/// the phases can add up to more than `total` (wall).
 #[derive(Serialize, Default, Clone, Copy)]
 pub(crate) struct Timing {
     pub(crate) load: f64,

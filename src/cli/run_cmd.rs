@@ -150,12 +150,12 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
         let hw_mean = hw.as_ref().map(|_| HwScores::mean(&rows.iter().filter_map(|r| r.hw).collect::<Vec<_>>()));
         let cycle = match (&check, &hw_cfg) {
             (Some(c), Some(cfg)) => {
-                let r = c.report();
+                let r = c.report()?;
                 // the cycle model ran inside the hardware pass: its share moves to its phases
-                t.hardware -= r.stepped_s + r.cost_s;
+                t.hardware -= r.stepped_wait_s + r.cost_s;
                 t.stepped_check += r.stepped_s;
                 t.cost += r.cost_s;
-                Some(timed(&mut t.cost, || c.summary(cfg)))
+                Some(timed(&mut t.cost, || c.summary(cfg))?)
             }
             _ => None,
         };

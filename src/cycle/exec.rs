@@ -266,10 +266,17 @@ pub struct CheckReport {
     /// Timing-mode counters of every call (whole layers).
     pub counters: Vec<Counters>,
     pub shapes: Vec<Option<LayerShape>>,
-    /// Wall seconds in the timing model (plans, counters) and in stepping.
+    /// Wall seconds in the timing model (plans, counters); busy seconds of
+    /// the stepping (on its own thread, overlapping the next layers'
+    /// hardware pass) and seconds the hardware pass waited for it.
     pub cost_s: f64,
     pub stepped_s: f64,
+    pub stepped_wait_s: f64,
 }
+
+/// A layer's stepping, running beside the rest of the forward pass:
+/// (stepped outputs, mismatches, busy seconds).
+type Stepping = std::thread::JoinHandle<Result<(u64, u64, f64)>>;
 
 /// Runs every quantized conv on the functional datapath (through `hw`) and
 /// steps its first `steps` tiles on the cycle model, comparing outputs.
@@ -279,6 +286,10 @@ pub struct CycleCheckExec<'a> {
     pub abits: u32,
     pub steps: usize,
     report: Mutex<CheckReport>,
+    /// The previous layer's stepping, if still running: one in flight, so
+    /// the stepping (one core) overlaps the next layer's hardware pass and
+    /// holds one layer's input and output at most.
+    pending: Mutex<Option<Stepping>>,
 }
 
 impl<'a> CycleCheckExec<'a> {
@@ -286,10 +297,27 @@ impl<'a> CycleCheckExec<'a> {
         let n = hw.layers.len();
         let report =
             CheckReport { counters: vec![Counters::default(); n], shapes: vec![None; n], ..Default::default() };
-        CycleCheckExec { hw, words, abits, steps, report: Mutex::new(report) }
+        CycleCheckExec { hw, words, abits, steps, report: Mutex::new(report), pending: Mutex::new(None) }
     }
-    pub fn report(&self) -> CheckReport {
-        self.report.lock().map(|r| r.clone()).unwrap_or_default()
+    /// Every call's results so far (waits for a stepping still running;
+    /// its error, if it failed, is this call's).
+    pub fn report(&self) -> Result<CheckReport> {
+        self.join_pending()?;
+        self.report.lock().map(|r| r.clone()).map_err(|_| Error::arg("cycle check", "poisoned lock"))
+    }
+
+    /// Waits for the stepping in flight and adds its results, in call order.
+    fn join_pending(&self) -> Result<()> {
+        let poisoned = || Error::arg("cycle check", "poisoned lock");
+        let Some(h) = self.pending.lock().map_err(|_| poisoned())?.take() else { return Ok(()) };
+        let t = std::time::Instant::now();
+        let (n, bad, busy) = h.join().map_err(|_| Error::arg("cycle check", "the stepping thread panicked"))??;
+        let mut r = self.report.lock().map_err(|_| poisoned())?;
+        r.stepped_wait_s += t.elapsed().as_secs_f64();
+        r.stepped_s += busy;
+        r.stepped_outputs += n;
+        r.mismatches += bad;
+        Ok(())
     }
 }
 
@@ -306,18 +334,21 @@ impl ConvExec for CycleCheckExec<'_> {
         let t0 = std::time::Instant::now();
         let plan = Plan::new(&shape, &l.cfg)?;
         let counters = timing(&plan, &RunScope::whole_layer())?;
-        let t1 = std::time::Instant::now();
-        let (n, bad) = if self.steps > 0 {
-            let run = step_layer(l, &plan, &xf, x.h, x.w, site.post_relu, &RunScope::first_tiles(self.steps), 0)?;
-            count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits)
-        } else {
-            (0, 0)
-        };
+        let cost_s = t0.elapsed().as_secs_f64();
+        self.join_pending()?;
+        if self.steps > 0 {
+            let (layer, out, steps, (h, w), post_relu) = (l.clone(), y.data.clone(), self.steps, (x.h, x.w), site.post_relu);
+            let plan = plan.clone();
+            let job = std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                let run = step_layer(&layer, &plan, &xf, h, w, post_relu, &RunScope::first_tiles(steps), 0)?;
+                let (n, bad) = count_mismatches(&run.out, &out, layer.cfg.datapath.act_frac_bits);
+                Ok((n, bad, t.elapsed().as_secs_f64()))
+            });
+            *self.pending.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))? = Some(job);
+        }
         let mut r = self.report.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
-        r.cost_s += (t1 - t0).as_secs_f64();
-        r.stepped_s += t1.elapsed().as_secs_f64();
-        r.stepped_outputs += n;
-        r.mismatches += bad;
+        r.cost_s += cost_s;
         r.counters[site.index].add(&counters);
         r.shapes[site.index] = Some(shape);
         Ok(y)
@@ -356,8 +387,8 @@ pub struct RunCost {
 
 impl CycleCheckExec<'_> {
     /// Stepped-vs-functional mismatches and the timing-mode cost so far.
-    pub fn summary(&self, cfg: &HwConfig) -> (u64, RunCost) {
-        let r = self.report();
+    pub fn summary(&self, cfg: &HwConfig) -> Result<(u64, RunCost)> {
+        let r = self.report()?;
         let c = r.network_cost(cfg, &self.words, &CostTable::default());
         let cost = RunCost {
             cycles: c.total.cycles,
@@ -368,7 +399,7 @@ impl CycleCheckExec<'_> {
             baseline_area_um2: c.baseline_area_um2.total,
             stepped_outputs: r.stepped_outputs,
         };
-        (r.mismatches, cost)
+        Ok((r.mismatches, cost))
     }
 }
 
