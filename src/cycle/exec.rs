@@ -408,23 +408,21 @@ impl CycleCheckExec<'_> {
 pub struct UniformCycleCheckExec<'a> {
     pub hw: &'a crate::hw::UniformHwExec<'a>,
     pub steps: usize,
-    /// (stepped outputs, mismatches).
-    counts: Mutex<(u64, u64)>,
-    /// Wall seconds spent stepping.
-    stepped_s: Mutex<f64>,
+    /// (stepped outputs, mismatches, wall seconds spent stepping).
+    counts: Mutex<(u64, u64, f64)>,
 }
 
 impl<'a> UniformCycleCheckExec<'a> {
     pub fn new(hw: &'a crate::hw::UniformHwExec<'a>, steps: usize) -> Self {
-        UniformCycleCheckExec { hw, steps, counts: Mutex::new((0, 0)), stepped_s: Mutex::new(0.0) }
+        UniformCycleCheckExec { hw, steps, counts: Mutex::new((0, 0, 0.0)) }
     }
     /// (stepped outputs, mismatches) so far.
     pub fn counts(&self) -> (u64, u64) {
-        self.counts.lock().map(|c| *c).unwrap_or_default()
+        self.counts.lock().map(|c| (c.0, c.1)).unwrap_or_default()
     }
     /// Wall seconds spent stepping so far.
     pub fn stepped_s(&self) -> f64 {
-        self.stepped_s.lock().map(|c| *c).unwrap_or_default()
+        self.counts.lock().map(|c| c.2).unwrap_or_default()
     }
 }
 
@@ -440,10 +438,10 @@ impl ConvExec for UniformCycleCheckExec<'_> {
         let xf = l.to_fixed(&x.data, &mut 0);
         let run = super::step_uniform_layer(l, &plan, &xf, x.h, x.w, &RunScope::first_tiles(self.steps), 0)?;
         let (n, bad) = count_mismatches(&run.out, &y.data, l.cfg.datapath.act_frac_bits);
-        *self.stepped_s.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))? += t.elapsed().as_secs_f64();
         let mut c = self.counts.lock().map_err(|_| Error::arg("cycle check", "poisoned lock"))?;
         c.0 += n;
         c.1 += bad;
+        c.2 += t.elapsed().as_secs_f64();
         Ok(y)
     }
 }

@@ -415,20 +415,13 @@ impl Plan {
         if s.arith == Arith::Dfsq {
             plan.setup_cycles = plan.exposed_setup(setup_cycles_per_channel(s, cfg));
         }
-        // a whole-block tile's taps are the block's, the same for every group
-        let prefix = |n: usize| -> Vec<usize> {
-            std::iter::once(0).chain((0..n).scan(0, |acc, i| {
-                *acc += inside_1d(n, s.k, i);
+        let in_x: Vec<usize> = std::iter::once(0)
+            .chain((0..s.w).scan(0, |acc, x| {
+                *acc += inside_1d(s.w, s.k, x);
                 Some(*acc)
-            })).collect()
-        };
-        let (in_y, in_x) = (prefix(s.h), prefix(s.w));
-        let block_taps: Vec<u64> = (0..plan.blocks.len()).map(|b| plan.count_block_taps(b, &in_y, &in_x)).collect();
-        plan.tile_taps = plan
-            .tiles
-            .iter()
-            .map(|t| if t.pix0 == 0 && t.npix == plan.blocks[t.block].pixels() { block_taps[t.block] } else { plan.count_tile_taps(t) })
+            }))
             .collect();
+        plan.tile_taps = plan.tiles.iter().map(|t| plan.count_tile_taps(t, &in_x)).collect();
         plan.block_window_reads = (0..plan.blocks.len()).map(|b| plan.count_window_reads(b)).collect();
         Ok(plan)
     }
@@ -479,25 +472,22 @@ impl Plan {
         (bl.y0 + i / bl.bw, bl.x0 + i % bl.bw)
     }
 
-    /// Taps inside the image for the pixels of a tile (useful products per channel and column).
-    fn count_tile_taps(&self, t: &Tile) -> u64 {
+    /// Taps inside the image for the pixels of a tile (useful products per
+    /// channel and column). The border is separable, Σ in(y)·in(x), so each
+    /// block row the tile covers adds in(y) times a range of `in_x`, the
+    /// prefix sums of the taps inside per column (`in_x[x]` = Σ_(x' < x)).
+    fn count_tile_taps(&self, t: &Tile, in_x: &[usize]) -> u64 {
         let s = &self.shape;
-        (t.pix0..t.pix0 + t.npix)
-            .map(|i| {
-                let (y, x) = self.pixel_yx(t.block, i);
-                (inside_1d(s.h, s.k, y) * inside_1d(s.w, s.k, x)) as u64
-            })
-            .sum()
-    }
-
-    /// Taps inside the image over a whole block: the border is separable,
-    /// so Σ_(y,x) in(y)·in(x) = (Σ_y in(y))·(Σ_x in(x)).
-    /// `in_y`/`in_x`: prefix sums of the taps inside per row and column.
-    fn count_block_taps(&self, b: usize, in_y: &[usize], in_x: &[usize]) -> u64 {
-        let bl = &self.blocks[b];
-        let ys = in_y[bl.y0 + bl.bh] - in_y[bl.y0];
-        let xs = in_x[bl.x0 + bl.bw] - in_x[bl.x0];
-        (ys * xs) as u64
+        let bl = &self.blocks[t.block];
+        let (mut i, end) = (t.pix0, t.pix0 + t.npix);
+        let mut taps = 0;
+        while i < end {
+            let (r, c0) = (i / bl.bw, i % bl.bw);
+            let c1 = (c0 + end - i).min(bl.bw);
+            taps += inside_1d(s.h, s.k, bl.y0 + r) * (in_x[bl.x0 + c1] - in_x[bl.x0 + c0]);
+            i += c1 - c0;
+        }
+        taps as u64
     }
 
     /// Codes the WS window generator reads for one pass over a block: each

@@ -34,6 +34,11 @@ pub struct LayerReport {
 }
 
 impl LayerReport {
+    /// A layer's report before its first call.
+    pub fn new(name: &str, weight_bits: u32) -> Self {
+        LayerReport { name: name.to_string(), weight_bits, ..Default::default() }
+    }
+
     /// One call of the layer: its MACs, input-conversion and datapath
     /// overflows, and its output's error against the float reference's
     /// output for the same input (when one ran). Every executor's report.
@@ -80,10 +85,7 @@ impl<'a> HwExec<'a> {
     pub fn new(qlayers: &[QuantLayer], u: &UniversalSet, cfg: &HwConfig, reference: Option<&'a FakeQuantExec>) -> Result<Self> {
         cfg.validate()?;
         let layers: Vec<HwLayer> = qlayers.iter().map(|q| HwLayer::prepare(q, u, cfg)).collect::<Result<_>>()?;
-        let reports = layers
-            .iter()
-            .map(|l| LayerReport { name: l.name.clone(), weight_bits: l.weight_bits, ..Default::default() })
-            .collect();
+        let reports = layers.iter().map(|l| LayerReport::new(&l.name, l.weight_bits)).collect();
         Ok(HwExec { layers, reference, naive: false, reports: Mutex::new(reports) })
     }
 
@@ -118,7 +120,7 @@ impl ConvExec for HwExec<'_> {
         let y = Feature::from_vec(l.out_c, x.h, x.w, run.out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
         let yr = self.reference.map(|r| r.quant_conv(conv, site, x)).transpose()?;
         let mut reps = self.reports.lock().map_err(|_| Error::arg("hw report", "poisoned lock"))?;
-        let macs = (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
+        let macs = (conv.macs_per_pixel() * x.h * x.w) as u64;
         reps[site.index].record(macs, act_in, &run.overflow, &y, yr.as_ref());
         reps[site.index].activity.add(&run.activity);
         Ok(y)

@@ -55,9 +55,10 @@ pub struct Bounds {
     pub up: u32,
 }
 
-impl Kernel {
+impl Taps {
+    /// Products are integer multiplies (not the below-F table).
     fn exact(&self) -> bool {
-        !matches!(self, Kernel::Rows { taps: Taps::Checked { exact: false }, .. })
+        !matches!(self, Taps::Checked { exact: false })
     }
 }
 
@@ -119,7 +120,7 @@ impl HwLayer {
         let (k, pad) = (self.k, self.k / 2);
         let f = self.cfg.datapath.pe_frac_bits;
         let (tap, accr, act) = (self.tap_reg(), self.acc_reg(), self.act_reg());
-        let exact = Kernel::Rows { taps, acc_safe }.exact();
+        let exact = taps.exact();
         let use_i32 = taps == Taps::I32;
         let mut s_plane = vec![0i64; if exact { idx.len() } else { 0 }];
         s_plane.par_chunks_mut(hw).zip(idx.par_chunks(hw)).zip(&self.quant).for_each(|((sc, ic), q)| {

@@ -225,10 +225,7 @@ impl<'a> UniformHwExec<'a> {
     pub fn new(layers: &[UniformLayer], cfg: &HwConfig) -> Result<Self> {
         cfg.validate()?;
         let layers: Vec<UniformHwLayer> = layers.iter().map(|l| UniformHwLayer::prepare(l, cfg)).collect::<Result<_>>()?;
-        let reports = layers
-            .iter()
-            .map(|l| LayerReport { name: l.name.clone(), weight_bits: l.weight_bits, ..Default::default() })
-            .collect();
+        let reports = layers.iter().map(|l| LayerReport::new(&l.name, l.weight_bits)).collect();
         Ok(UniformHwExec { layers, reference: None, naive: false, reports: Mutex::new(reports) })
     }
     /// Also runs `reference` on every layer's input and records the error.
@@ -255,7 +252,7 @@ impl ConvExec for UniformHwExec<'_> {
         let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
         let y = Feature::from_vec(l.out_c, x.h, x.w, out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
         let yr = self.reference.map(|r| r.quant_conv(conv, site, x)).transpose()?;
-        let macs = (l.out_c * l.in_c * l.k * l.k * x.h * x.w) as u64;
+        let macs = (conv.macs_per_pixel() * x.h * x.w) as u64;
         let mut reps = self.reports.lock().map_err(|_| Error::arg("uniform hw report", "poisoned lock"))?;
         reps[site.index].record(macs, act_in, &ovf, &y, yr.as_ref());
         Ok(y)
