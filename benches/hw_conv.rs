@@ -47,8 +47,9 @@ fn bench(cr: &mut Criterion) {
     g.finish();
 }
 
-/// Whole network: the DFSQ float reference vs the bit-accurate datapath on
-/// the same LR image (Set5 bird, 144×144), in the same process.
+/// Whole network: full precision, the DFSQ float reference and the
+/// bit-accurate datapath on the same LR image (Set5 bird, 144×144), in one
+/// group of one process, so their ratios are measured side by side.
 fn network(cr: &mut Criterion) {
     use sqsim::dfsq::{quantize_model, Calibration, FakeQuantExec, QuantConfig};
     use sqsim::hw::HwExec;
@@ -63,6 +64,7 @@ fn network(cr: &mut Criterion) {
     let mut g = cr.benchmark_group("edsr_x2_w4a4_bird_144x144");
     g.sample_size(10);
     g.throughput(Throughput::Elements(macs));
+    g.bench_function("fp", |b| b.iter(|| model.forward(&lr, &sqsim::model::FloatExec).unwrap()));
     g.bench_function("dfsq_float_reference", |b| b.iter(|| model.forward(&lr, &fq).unwrap()));
     g.bench_function("bit_accurate_hw", |b| b.iter(|| model.forward(&lr, &hw).unwrap()));
     g.finish();

@@ -50,5 +50,30 @@ fn by_uset(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, by_samples, by_uset);
+/// Calibration's selection phase on real statistics: edsr_x2's 2,048
+/// channels (32 layers × 64) from one calib32 image, each method and
+/// bit-width as `sqsim calibrate` runs it (both cores).
+fn whole_model(c: &mut Criterion) {
+    use sqsim::dfsq::calib;
+    let model = sqsim::model::load_builtin("edsr_x2").unwrap();
+    let u = UniversalSet::default();
+    let imgs = sqsim::eval::load_lr_images(&[sqsim::paths::data_dir().join("calib32/108041.png")], 2).unwrap();
+    let stats = calib::collect(&model, &imgs, &u, &|_| ()).unwrap();
+    let mut g = c.benchmark_group("calibrate_edsr_x2_2048ch_1img");
+    g.sample_size(10);
+    g.bench_function("statistics_pass", |b| {
+        b.iter(|| calib::collect(&model, &imgs, &u, &|_| ()).unwrap())
+    });
+    for m in [Method::KMeans, Method::Optimal] {
+        for bits in [8u32, 6, 4, 3] {
+            let cfg = SelectConfig { bits, method: m, ..Default::default() };
+            g.bench_function(format!("select_{}_b{bits}", m.name()), |b| {
+                b.iter(|| calib::select_all(&stats, "edsr_x2", &u, &cfg).unwrap())
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, by_samples, by_uset, whole_model);
 criterion_main!(benches);

@@ -115,3 +115,43 @@ quickcheck! {
         TestResult::from_bool((o.sse - e.sse).abs() <= 1e-9 * e.sse.max(1e-9))
     }
 }
+
+/// Samples shaped like the layers' normalized inputs: two-sided (a residual
+/// stream), one-sided (after a ReLU, mean-normalized so some sit below 0),
+/// few distinct values (ties), and a handful of samples.
+fn shaped(seed: u64, kind: u8) -> Vec<f32> {
+    let s = samples(seed, 3000, seed % 2 == 0);
+    match kind % 4 {
+        0 => s,
+        1 => s.iter().map(|&v| (v.max(0.0) * 1.6 - 0.1).clamp(-1.0, 1.0)).collect(),
+        2 => s.iter().map(|&v| (v * 8.0).round() / 8.0).collect(),
+        _ => s[..1 + (seed % 7) as usize].to_vec(),
+    }
+}
+
+#[test]
+fn fast_optimal_equals_the_full_dp() {
+    let u = UniversalSet::default();
+    for seed in 0..24u64 {
+        let h = SampleHist::new(&shaped(seed, seed as u8), u.frac_bits).unwrap();
+        for bits in [2u32, 3, 4, 6, 8] {
+            let (fast, fe) = optimal::optimal(&h, u.ints(), 1 << bits);
+            let (full, re) = optimal::optimal_reference(&h, u.ints(), 1 << bits);
+            assert!((fe - re).abs() <= 1e-12 * re.max(1e-12), "seed {seed} b{bits}: {fe} vs {re}");
+            assert_eq!(fast, full, "seed {seed} b{bits}");
+            let pts: Vec<i64> = fast.iter().map(|&i| u.ints()[i]).collect();
+            assert!((h.sse(&pts) - fe).abs() <= 1e-9 * fe.max(1e-9));
+        }
+    }
+}
+
+quickcheck! {
+    fn fast_optimal_equals_the_full_dp_random(seed: u64, kind: u8, bits: u8) -> TestResult {
+        let u = UniversalSet::new(WordSets::preset("ws3").unwrap()).unwrap();
+        let h = SampleHist::new(&shaped(seed, kind), u.frac_bits).unwrap();
+        let k = 1usize << (2 + bits % 7);
+        let (fast, fe) = optimal::optimal(&h, u.ints(), k);
+        let (full, re) = optimal::optimal_reference(&h, u.ints(), k);
+        TestResult::from_bool(fast == full && (fe - re).abs() <= 1e-12 * re.max(1e-12))
+    }
+}

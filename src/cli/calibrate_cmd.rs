@@ -111,17 +111,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let pb = progress(imgs.len(), "calibrating", a.quiet);
+    let t0 = std::time::Instant::now();
     let stats = calib::collect(&model, &imgs, &u, &|i| pb.set_position(i as u64))?;
     pb.finish_and_clear();
+    if !a.quiet {
+        eprintln!("time: statistics pass {:.2} s ({} images)", t0.elapsed().as_secs_f64(), imgs.len());
+    }
     for &(m, lambda) in &runs {
         for &b in &a.bits {
             let cfg = SelectConfig { bits: b, method: m, seed: a.seed, lambda, ..Default::default() };
+            let t = std::time::Instant::now();
             let c = calib::select_all(&stats, &model.name, &u, &cfg)?;
+            let select_s = t.elapsed().as_secs_f64();
             let label = m.label(lambda);
             let out = sel_out(m, lambda, b);
             c.save(&out)?;
             if !a.quiet {
-                println!("wrote {} ({} layers, {} images, {} bits, {label})", out.display(), c.layers.len(), imgs.len(), b);
+                println!("wrote {} ({} layers, {} images, {} bits, {label}; selection {select_s:.2} s)", out.display(), c.layers.len(), imgs.len(), b);
             }
         }
     }

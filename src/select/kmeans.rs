@@ -21,8 +21,10 @@ fn lloyd(cells: &[(f64, f64)], k: usize, rng: &mut SplitMix64, max_iter: usize) 
     // k-means++ seeding with the pinned zero as the first centre.
     let mut centres = vec![0.0f64];
     let mut d2: Vec<f64> = cells.iter().map(|&(x, w)| w * x * x).collect();
+    // Σ d2 in index order, kept by the update loop below (the same sequential
+    // sum a separate pass would make, so the picks are unchanged)
+    let mut total: f64 = d2.iter().sum();
     while centres.len() < k {
-        let total: f64 = d2.iter().sum();
         if total <= 0.0 {
             break; // every cell already sits on a centre
         }
@@ -37,8 +39,10 @@ fn lloyd(cells: &[(f64, f64)], k: usize, rng: &mut SplitMix64, max_iter: usize) 
         }
         let c = cells[pick].0;
         centres.push(c);
-        for (i, &(x, w)) in cells.iter().enumerate() {
-            d2[i] = d2[i].min(w * (x - c) * (x - c));
+        total = 0.0;
+        for (d, &(x, w)) in d2.iter_mut().zip(cells) {
+            *d = d.min(w * (x - c) * (x - c));
+            total += *d;
         }
     }
     for _ in 0..max_iter {
