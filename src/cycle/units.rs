@@ -73,6 +73,8 @@ struct DfsqArith<'a> {
     /// μ term per (o, row mask, column mask), from `HwLayer::mu_term`.
     mu: MuTable,
     f: u32,
+    /// `HwLayer::exact_up`: products as one exact multiply when Some.
+    up: Option<u32>,
 }
 
 impl DfsqArith<'_> {
@@ -95,7 +97,10 @@ impl StepArith for DfsqArith<'_> {
     }
     fn product(&self, w: i64, raw: u16) -> Result<i64> {
         let d = self.decoded(raw).ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))?;
-        Ok(shift_add(w, d, self.f))
+        Ok(match self.up {
+            Some(up) => w * (d.int_value << up),
+            None => shift_add(w, d, self.f),
+        })
     }
     fn gate_class(&self, raw: u16) -> usize {
         self.decoded(raw).map_or(0, crate::hw::Activity::class)
@@ -193,6 +198,7 @@ impl<'a> Ctx<'a> {
                 dec,
                 mu,
                 f: layer.cfg.datapath.pe_frac_bits,
+                up: layer.exact_up(),
             }),
         })
     }

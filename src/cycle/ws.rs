@@ -56,6 +56,10 @@ pub(crate) struct WsArray {
     lend: Vec<u64>,
     /// Per row and bank: highest pass whose last token left PE(row, cols − 1).
     done: Vec<[i64; 2]>,
+    /// Scratch of one cycle: the tokens fed at the left, the tokens leaving
+    /// the skew registers (kept to avoid two allocations per cycle).
+    fed: Vec<Tok>,
+    edge: Vec<Tok>,
 }
 
 fn bug(what: String) -> Error {
@@ -86,6 +90,8 @@ impl WsArray {
             lactive: false,
             lend: Vec::new(),
             done: vec![[-1; 2]; r],
+            fed: vec![Tok::default(); r],
+            edge: vec![Tok::default(); r],
         }
     }
 
@@ -123,7 +129,8 @@ impl WsArray {
     }
 
     /// Tries to put pixel `i` of pass `j` into the array this cycle.
-    fn issue(&mut self, t: u64, sh: &mut Shared) -> Result<std::result::Result<Vec<Tok>, Option<Cause>>> {
+    /// The tokens go to `self.fed`.
+    fn issue(&mut self, t: u64, sh: &mut Shared) -> Result<std::result::Result<(), Option<Cause>>> {
         let Some(&(tile, ch)) = sh.passes.get(self.j) else { return Ok(Err(None)) };
         if self.i == 0 {
             if let Some(c) = sh.wait_cause(tile, ch == 0, t) {
@@ -139,20 +146,18 @@ impl WsArray {
         let tl = sh.ctx.plan.tiles[tile];
         self.window(sh, tile, ch, self.i)?;
         let (i, last) = (self.i as u32, self.i + 1 == tl.npix);
-        let toks = (0..self.rows)
-            .map(|r| {
-                let code = if r < self.kk { self.win[r] } else { None };
-                Tok {
-                    valid: true,
-                    op: code.is_some(),
-                    last,
-                    raw: code.unwrap_or(0),
-                    ca: tl.ca as u16,
-                    pass: self.j as u32,
-                    pix: i,
-                }
-            })
-            .collect();
+        for r in 0..self.rows {
+            let code = if r < self.kk { self.win[r] } else { None };
+            self.fed[r] = Tok {
+                valid: true,
+                op: code.is_some(),
+                last,
+                raw: code.unwrap_or(0),
+                ca: tl.ca as u16,
+                pass: self.j as u32,
+                pix: i,
+            };
+        }
         self.i += 1;
         if last {
             if ch + 1 == sh.ctx.in_c {
@@ -162,7 +167,7 @@ impl WsArray {
             self.i = 0;
         }
         self.last_feed = Some(t);
-        Ok(Ok(toks))
+        Ok(Ok(()))
     }
 
     fn bottom(&mut self, t: u64, sh: &mut Shared) -> Result<()> {
@@ -193,18 +198,18 @@ impl WsArray {
         Ok(())
     }
 
-    fn pes(&mut self, t: u64, fed: &[Tok], sh: &mut Shared) -> Result<()> {
+    /// One cycle of every PE, fed `self.fed` at the left.
+    fn pes(&mut self, t: u64, sh: &mut Shared) -> Result<()> {
         let (rows, cols) = (self.rows, self.cols);
-        let edge: Vec<Tok> = (0..rows)
-            .map(|r| {
-                if r == 0 {
-                    fed[0]
-                } else {
-                    let s = (t % r as u64) as usize;
-                    std::mem::replace(&mut self.skew[r][s], fed[r])
-                }
-            })
-            .collect();
+        for r in 0..rows {
+            self.edge[r] = if r == 0 {
+                self.fed[0]
+            } else {
+                let s = (t % r as u64) as usize;
+                std::mem::replace(&mut self.skew[r][s], self.fed[r])
+            };
+        }
+        let edge = &self.edge;
         let ctx = &sh.ctx;
         for r in (0..rows).rev() {
             for col in (0..cols).rev() {
@@ -300,15 +305,15 @@ impl ArrayModel for WsArray {
         let issued = self.issue(t, sh)?;
         let busy = self.last_feed.is_some_and(|f| t <= f + (self.rows + self.cols) as u64 + 1);
         match &issued {
-            Ok(toks) => self.pes(t, toks, sh)?,
+            Ok(()) => self.pes(t, sh)?,
             Err(_) if busy => {
-                let idle = vec![Tok::default(); self.rows];
-                self.pes(t, &idle, sh)?
+                self.fed.fill(Tok::default());
+                self.pes(t, sh)?
             }
             Err(_) => {}
         }
         self.loader(t, sh);
-        Ok(issued.map(|_| ()))
+        Ok(issued)
     }
 
     fn snapshot(&self, t: u64, sh: &Shared) -> CycleSnap {

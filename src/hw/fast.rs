@@ -66,12 +66,10 @@ impl HwLayer {
     /// The one place the kernel is chosen: bounds on |w|, |s|, the tap sums,
     /// the de-normalized accumulators and the μ terms against the registers.
     pub fn bounds(&self, norms: &[ChannelNorm], mu: &MuTable) -> Bounds {
-        let f = self.cfg.datapath.pe_frac_bits;
-        let ff = self.quant.first().map_or(f, |q| q.frac_bits);
         let (tap, accr) = (self.tap_reg(), self.acc_reg());
         // exact products as integer multiplies when f ≥ F
-        let exact = f >= ff;
-        let up = f.saturating_sub(ff);
+        let exact = self.exact_up().is_some();
+        let up = self.exact_up().unwrap_or(0);
         let max_w = self.w.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let max_s = self.quant.iter().flat_map(|q| q.s_int.iter()).map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let bound = max_w * (max_s << up) * (self.k * self.k) as i128;

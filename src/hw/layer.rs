@@ -102,6 +102,15 @@ pub fn register_weights(name: &str, qw: &crate::quant::QuantWeights, cfg: &HwCon
 }
 
 impl HwLayer {
+    /// At pe_frac_bits f ≥ F every shift-add product is exactly
+    /// w·(s << (f − F)) (property in tests/sq_code.rs): that shift, or `None`
+    /// below F, where the per-term floors make it the PE's `shift_add` only.
+    pub fn exact_up(&self) -> Option<u32> {
+        let f = self.cfg.datapath.pe_frac_bits;
+        let ff = self.quant.first().map_or(f, |q| q.frac_bits);
+        f.checked_sub(ff)
+    }
+
     pub fn prepare(ql: &QuantLayer, u: &UniversalSet, cfg: &HwConfig) -> Result<Self> {
         let qw = &ql.qweights;
         let name = ql.deq_conv.name.clone();
