@@ -68,8 +68,8 @@ impl HwLayer {
     pub fn bounds(&self, norms: &[ChannelNorm], mu: &MuTable) -> Bounds {
         let (tap, accr) = (self.tap_reg(), self.acc_reg());
         // exact products as integer multiplies when f ≥ F
-        let exact = self.exact_up().is_some();
-        let up = self.exact_up().unwrap_or(0);
+        let exact_up = self.exact_up();
+        let (exact, up) = (exact_up.is_some(), exact_up.unwrap_or(0));
         let max_w = self.w.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let max_s = self.quant.iter().flat_map(|q| q.s_int.iter()).map(|v| v.unsigned_abs()).max().unwrap_or(0) as i128;
         let bound = max_w * (max_s << up) * (self.k * self.k) as i128;

@@ -135,7 +135,7 @@ mod tests {
             let x: Vec<i64> = (0..in_c * hw).map(|_| ((r.next_f64() - 0.4) * 9000.0) as i64).collect();
             let norms = layer.norms(&x, hw, false);
             let idx = layer.indices(&x, hw, &norms);
-            let up = layer.cfg.datapath.pe_frac_bits - u.frac_bits;
+            let up = layer.exact_up().expect("the default preset's products are exact");
             let a = layer.folded_activations(&idx, up, hw, &norms);
             let wf: Vec<f64> = layer.w.iter().map(|&v| v as f64).collect();
             // the whole map, and two bands that split a row

@@ -20,8 +20,9 @@
 //!   minimum in O(|U| log |U|): O(k·|U|·log |U|) in all.
 //!
 //! Both evaluate every candidate with the same floating-point expression, so
-//! they agree exactly except where two chains tie to within rounding; the
-//! tests check the error against the reference on every configuration.
+//! they agree exactly except where two chains tie to within rounding;
+//! tests/select.rs requires the same points and error as the reference on
+//! two-sided, one-sided, tied and tiny histograms at 2–8 bits.
 //! The energy-charged variant keeps the full DP: λ·words breaks both facts.
 use super::hist::SampleHist;
 
