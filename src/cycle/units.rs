@@ -21,6 +21,9 @@ pub(crate) trait StepArith {
     fn code_at(&self, c: usize, y: usize, x: usize) -> u16;
     /// The PE's product of a weight and an act-buffer word.
     fn product(&self, w: i64, raw: u16) -> Result<i64>;
+    /// Some(m) when `product(w, raw)` is exactly w·m for every weight (the
+    /// array then multiplies by m, taken once per code as it enters).
+    fn product_mult(&self, raw: u16) -> Option<i64>;
     /// Term gating: active words of the code (0 = all-zero code).
     fn gate_class(&self, raw: u16) -> usize;
     /// A column's tap sum P of channel `ch` as an accumulator term; counts
@@ -84,6 +87,13 @@ impl DfsqArith<'_> {
     }
 }
 
+/// At pe_frac_bits ≥ F (`HwLayer::exact_up`) the four shifts of a code
+/// are one exact multiply by its integer value, scaled up.
+#[inline]
+fn exact_mult(d: &Decoded, up: u32) -> i64 {
+    d.int_value << up
+}
+
 impl StepArith for DfsqArith<'_> {
     fn name(&self) -> &str {
         &self.layer.name
@@ -98,9 +108,12 @@ impl StepArith for DfsqArith<'_> {
     fn product(&self, w: i64, raw: u16) -> Result<i64> {
         let d = self.decoded(raw).ok_or_else(|| Error::arg("cycle model", format!("PE received code 0x{raw:x} that no LUT holds")))?;
         Ok(match self.up {
-            Some(up) => w * (d.int_value << up),
+            Some(up) => w * exact_mult(d, up),
             None => shift_add(w, d, self.f),
         })
+    }
+    fn product_mult(&self, raw: u16) -> Option<i64> {
+        Some(exact_mult(self.decoded(raw)?, self.up?))
     }
     fn gate_class(&self, raw: u16) -> usize {
         self.decoded(raw).map_or(0, crate::hw::Activity::class)
@@ -141,6 +154,9 @@ impl StepArith for UniformArith<'_> {
     }
     fn product(&self, w: i64, raw: u16) -> Result<i64> {
         Ok(self.layer.product(w, raw as i64))
+    }
+    fn product_mult(&self, raw: u16) -> Option<i64> {
+        Some(self.layer.operand(raw as i64))
     }
     fn gate_class(&self, _raw: u16) -> usize {
         0 // the uniform array has no words (levers are refused for it)
@@ -375,9 +391,30 @@ impl DenormCol {
 /// Term gating, counted at the PE from the code it really receives.
 #[inline]
 pub(crate) fn count_gating(plan: &Plan, arith: &dyn StepArith, raw: u16, c: &mut super::counters::Counters) {
-    if plan.term_gating {
-        let a = arith.gate_class(raw);
-        c.word_ops += a as u64;
-        c.zero_code_macs += (a == 0) as u64;
+    let mut g = GateTally::default();
+    g.add(arith.gate_class(raw) as u8);
+    g.commit(plan, c);
+}
+
+/// Term-gating tallies of MACs by their codes' gating classes, committed
+/// to the counters only where the plan gates terms.
+#[derive(Default)]
+pub(crate) struct GateTally {
+    word_ops: u64,
+    zero_code_macs: u64,
+}
+
+impl GateTally {
+    #[inline]
+    pub fn add(&mut self, class: u8) {
+        self.word_ops += class as u64;
+        self.zero_code_macs += (class == 0) as u64;
+    }
+
+    pub fn commit(self, plan: &Plan, c: &mut super::counters::Counters) {
+        if plan.term_gating {
+            c.word_ops += self.word_ops;
+            c.zero_code_macs += self.zero_code_macs;
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! and hands P to its de-normalization unit.
 use super::plan::Plan;
 use super::step::{ArrayModel, Cause, CycleSnap, Shared};
-use super::units::{count_gating, Item};
+use super::units::{GateTally, Item};
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Default)]
@@ -16,19 +16,28 @@ struct Tok {
     op: bool,
     /// Last pixel of its pass (frees the weight bank behind it).
     last: bool,
+    /// Term-gating class of the code (`StepArith::gate_class`).
+    gate: u8,
     raw: u16,
     /// Active columns of the pass's group.
     ca: u16,
-    pass: u32,
-    pix: u32,
+    /// pass << 32 | pixel: what the partial sum it meets must carry.
+    tag: u64,
+    /// `StepArith::product_mult` of the code when `exact` (kept apart from
+    /// an Option so a token stays 24 bytes).
+    exact: bool,
+    mult: i64,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Ps {
-    valid: bool,
-    v: i64,
-    pass: u32,
-    pix: u32,
+/// Tag of an empty partial-sum register (no pass reaches u32::MAX).
+const NO_PSUM: u64 = u64::MAX;
+
+fn tag(pass: u32, pix: u32) -> u64 {
+    (pass as u64) << 32 | pix as u64
+}
+
+fn tag_pass(tag: u64) -> u32 {
+    (tag >> 32) as u32
 }
 
 pub(crate) struct WsArray {
@@ -37,8 +46,15 @@ pub(crate) struct WsArray {
     k: usize,
     kk: usize,
     lw: u64,
-    tok: Vec<Tok>,
-    ps: Vec<Ps>,
+    /// Codes move one column right per step: rather than copying every
+    /// register, row r keeps the tokens it was fed in a ring of 2·cols
+    /// (each written twice), so PE(r, col) holds `ring[r][q + col]` with q
+    /// the step's write slot (`ring_slot`).
+    ring: Vec<Tok>,
+    steps: usize,
+    /// Partial-sum registers, row-major: value and tag (NO_PSUM = empty).
+    ps_v: Vec<i64>,
+    ps_tag: Vec<u64>,
     wb: Vec<[i64; 2]>,
     wtag: Vec<[u32; 2]>,
     skew: Vec<Vec<Tok>>,
@@ -56,10 +72,9 @@ pub(crate) struct WsArray {
     lend: Vec<u64>,
     /// Per row and bank: highest pass whose last token left PE(row, cols − 1).
     done: Vec<[i64; 2]>,
-    /// Scratch of one cycle: the tokens fed at the left, the tokens leaving
-    /// the skew registers (kept to avoid two allocations per cycle).
+    /// Scratch of one cycle: the tokens fed at the left (kept to avoid an
+    /// allocation per cycle).
     fed: Vec<Tok>,
-    edge: Vec<Tok>,
 }
 
 fn bug(what: String) -> Error {
@@ -75,8 +90,10 @@ impl WsArray {
             k,
             kk: k * k,
             lw: plan.weight_row_beats,
-            tok: vec![Tok::default(); r * c],
-            ps: vec![Ps::default(); r * c],
+            ring: vec![Tok::default(); r * 2 * c],
+            steps: 0,
+            ps_v: vec![0; r * c],
+            ps_tag: vec![NO_PSUM; r * c],
             wb: vec![[0; 2]; r * c],
             wtag: vec![[u32::MAX; 2]; r * c],
             skew: (0..r).map(|i| vec![Tok::default(); i]).collect(),
@@ -91,7 +108,6 @@ impl WsArray {
             lend: Vec::new(),
             done: vec![[-1; 2]; r],
             fed: vec![Tok::default(); r],
-            edge: vec![Tok::default(); r],
         }
     }
 
@@ -146,16 +162,21 @@ impl WsArray {
         let tl = sh.ctx.plan.tiles[tile];
         self.window(sh, tile, ch, self.i)?;
         let (i, last) = (self.i as u32, self.i + 1 == tl.npix);
+        let arith = sh.ctx.arith.as_ref();
         for r in 0..self.rows {
             let code = if r < self.kk { self.win[r] } else { None };
+            let raw = code.unwrap_or(0);
+            let mult = code.and_then(|raw| arith.product_mult(raw));
             self.fed[r] = Tok {
                 valid: true,
                 op: code.is_some(),
                 last,
-                raw: code.unwrap_or(0),
+                gate: if code.is_some() { arith.gate_class(raw) as u8 } else { 0 },
+                raw,
                 ca: tl.ca as u16,
-                pass: self.j as u32,
-                pix: i,
+                tag: tag(self.j as u32, i),
+                exact: mult.is_some(),
+                mult: mult.unwrap_or(0),
             };
         }
         self.i += 1;
@@ -173,19 +194,20 @@ impl WsArray {
     fn bottom(&mut self, t: u64, sh: &mut Shared) -> Result<()> {
         let r = self.rows - 1;
         for col in 0..self.cols {
-            let p = self.ps[r * self.cols + col];
-            let input = if p.valid {
-                let (tile, ch) = sh.passes[p.pass as usize];
+            let (pt, pv) = (self.ps_tag[r * self.cols + col], self.ps_v[r * self.cols + col]);
+            let input = if pt != NO_PSUM {
+                let (tile, ch) = sh.passes[tag_pass(pt) as usize];
                 let tl = sh.ctx.plan.tiles[tile];
-                let (y, x) = sh.ctx.plan.pixel_yx(tl.block, p.pix as usize);
+                let pix = pt as u32;
+                let (y, x) = sh.ctx.plan.pixel_yx(tl.block, pix as usize);
                 Some(Item {
                     tile: tile as u32,
                     o: sh.ctx.plan.out_channel(tl.group, col) as u32,
                     ch: ch as u32,
                     y: y as u32,
                     x: x as u32,
-                    slot: p.pix,
-                    v: p.v as i128,
+                    slot: pix,
+                    v: pv as i128,
                 })
             } else {
                 None
@@ -198,66 +220,84 @@ impl WsArray {
         Ok(())
     }
 
-    /// One cycle of every PE, fed `self.fed` at the left.
+    /// Write slot of the current step in every row's token ring.
+    fn ring_slot(&self) -> usize {
+        (self.cols - self.steps % self.cols) % self.cols
+    }
+
+    /// The token PE(r, col) holds.
+    fn token(&self, r: usize, col: usize) -> &Tok {
+        &self.ring[r * 2 * self.cols + self.ring_slot() + col]
+    }
+
+    /// One cycle of every PE, fed `self.fed` at the left: tokens advance one
+    /// column (a new write slot in each row's ring), partial sums one row
+    /// (rows bottom-up so each reads the row above as it was last cycle).
     fn pes(&mut self, t: u64, sh: &mut Shared) -> Result<()> {
         let (rows, cols) = (self.rows, self.cols);
+        self.steps += 1;
+        let q = self.ring_slot();
         for r in 0..rows {
-            self.edge[r] = if r == 0 {
+            let edge = if r == 0 {
                 self.fed[0]
             } else {
                 let s = (t % r as u64) as usize;
                 std::mem::replace(&mut self.skew[r][s], self.fed[r])
             };
+            self.ring[r * 2 * cols + q] = edge;
+            self.ring[r * 2 * cols + q + cols] = edge;
         }
-        let edge = &self.edge;
         let ctx = &sh.ctx;
+        let (mut macs, mut gates) = (0u64, GateTally::default());
         for r in (0..rows).rev() {
-            for col in (0..cols).rev() {
+            let toks = &self.ring[r * 2 * cols + q..][..cols];
+            let last = toks[cols - 1];
+            if last.valid && last.last && r < self.kk {
+                self.done[r][(tag_pass(last.tag) & 1) as usize] = tag_pass(last.tag) as i64;
+            }
+            for (col, tin) in toks.iter().enumerate() {
                 let idx = r * cols + col;
-                let tin = if col == 0 { edge[r] } else { self.tok[idx - 1] };
-                self.tok[idx] = tin;
-                if !tin.valid {
-                    self.ps[idx].valid = false;
-                    continue;
-                }
-                let bank = (tin.pass & 1) as usize;
-                if col == cols - 1 && tin.last && r < self.kk {
-                    self.done[r][bank] = tin.pass as i64;
-                }
-                if col >= tin.ca as usize {
-                    self.ps[idx].valid = false;
+                if !tin.valid || col >= tin.ca as usize {
+                    self.ps_tag[idx] = NO_PSUM;
                     continue;
                 }
                 let pin = if r == 0 {
                     0
+                } else if self.ps_tag[idx - cols] == tin.tag {
+                    self.ps_v[idx - cols]
                 } else {
-                    let p = self.ps[idx - cols];
-                    if !p.valid || p.pass != tin.pass || p.pix != tin.pix {
-                        return Err(bug(format!(
-                            "PE({r},{col}) cycle {t}: code of pass {} pixel {} met psum of pass {} pixel {}",
-                            tin.pass, tin.pix, p.pass, p.pix
-                        )));
-                    }
-                    p.v
+                    return Err(self.psum_slip(t, r, col, tin.tag));
                 };
                 let v = if tin.op {
-                    if self.wtag[idx][bank] != tin.pass {
+                    let pass = tag_pass(tin.tag);
+                    let bank = (pass & 1) as usize;
+                    if self.wtag[idx][bank] != pass {
                         return Err(bug(format!(
-                            "PE({r},{col}) cycle {t}: bank {bank} holds pass {}, token is pass {}",
-                            self.wtag[idx][bank], tin.pass
+                            "PE({r},{col}) cycle {t}: bank {bank} holds pass {}, token is pass {pass}",
+                            self.wtag[idx][bank]
                         )));
                     }
-                    sh.c.macs += 1;
-                    count_gating(ctx.plan, ctx.arith.as_ref(), tin.raw, &mut sh.c);
-                    let prod = ctx.arith.product(self.wb[idx][bank], tin.raw)?;
+                    macs += 1;
+                    gates.add(tin.gate);
+                    let w = self.wb[idx][bank];
+                    let prod = if tin.exact { w * tin.mult } else { ctx.arith.product(w, tin.raw)? };
                     ctx.tap.fit(pin as i128 + prod as i128, &mut sh.ovf.tap_sum)
                 } else {
                     pin
                 };
-                self.ps[idx] = Ps { valid: true, v, pass: tin.pass, pix: tin.pix };
+                self.ps_v[idx] = v;
+                self.ps_tag[idx] = tin.tag;
             }
         }
+        sh.c.macs += macs;
+        gates.commit(ctx.plan, &mut sh.c);
         Ok(())
+    }
+
+    fn psum_slip(&self, t: u64, r: usize, col: usize, want: u64) -> Error {
+        let got = self.ps_tag[(r - 1) * self.cols + col];
+        let show = |g: u64| if g == NO_PSUM { "none".to_string() } else { format!("pass {} pixel {}", tag_pass(g), g as u32) };
+        bug(format!("PE({r},{col}) cycle {t}: code of {} met psum of {}", show(want), show(got)))
     }
 
     /// Writes weight rows of the next pass into its bank, `lw` bus beats per row.
@@ -319,9 +359,14 @@ impl ArrayModel for WsArray {
     fn snapshot(&self, t: u64, sh: &Shared) -> CycleSnap {
         CycleSnap {
             cycle: t,
-            code: self.tok.iter().map(|k| k.valid.then_some(k.raw)).collect(),
-            psum: self.ps.iter().map(|p| p.valid.then_some(p.v)).collect(),
-            weight: vec![None; self.tok.len()],
+            code: (0..self.rows * self.cols)
+                .map(|i| {
+                    let k = self.token(i / self.cols, i % self.cols);
+                    k.valid.then_some(k.raw)
+                })
+                .collect(),
+            psum: self.ps_tag.iter().zip(&self.ps_v).map(|(&g, &v)| (g != NO_PSUM).then_some(v)).collect(),
+            weight: vec![None; self.ps_v.len()],
             outputs: sh.outputs_now.clone(),
         }
     }

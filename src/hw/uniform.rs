@@ -99,15 +99,21 @@ impl UniformHwLayer {
         v.clamp(0, (1i128 << self.abits) - 1) as i64
     }
 
+    /// The PE's activation operand of code q: q − zero point.
+    #[inline]
+    pub fn operand(&self, q: i64) -> i64 {
+        q - self.zero_point
+    }
+
     /// The PE's product: weight times (code − zero point).
     #[inline]
     pub fn product(&self, w: i64, q: i64) -> i64 {
-        w * (q - self.zero_point)
+        w * self.operand(q)
     }
 
     /// q − Z of every activation (the PE's activation operand).
     pub fn operands(&self, x: &[i64]) -> Vec<i64> {
-        x.par_iter().map(|&v| self.code(v) - self.zero_point).collect()
+        x.par_iter().map(|&v| self.operand(self.code(v))).collect()
     }
 
     /// Requantization of one accumulator into the activation format.
