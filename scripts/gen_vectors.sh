@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the committed RTL test vectors (vectors/, replayed by
 # hw/run_rtl.sh and tests/rtl_replay.rs) from the shipped edsr_x2 at 4 bits:
-#   vectors/{pe,quantizer,denorm}/          default datapath (hw/configs/default.toml),
+#   vectors/{pe,quantizer,denorm,mu,requant,array}/  default datapath (hw/configs/default.toml),
 #       layer body.0.body.0 (residual-stream input), 256 real rows + corners
-#   vectors/narrow_wrap/{pe,quantizer,denorm}/  hw/tb/narrow_wrap.toml (narrow
+#   vectors/narrow_wrap/<same units>/  hw/tb/narrow_wrap.toml (narrow
 #       registers, wrap-around, pe_frac_bits 6), layer body.1.body.0, 128 real rows
 # Inputs: data/Set5/baby.png (LR crop 112,112,24,24), models/edsr_x2.pt and
 # models/calib/edsr_x2_a4_kmeans.json when present (else a crop calibration).

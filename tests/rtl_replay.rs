@@ -76,11 +76,17 @@ fn mutated_rtl_fails_the_committed_vectors() {
         return;
     }
     // (file, original, mutant, unit): a wrong shift choice, ties going up, a
-    // truncated exponent, swapped weight banks
+    // truncated exponent, a μ term one fractional bit off, output rounding
+    // ties going down, a truncated left shift, a shift past the product not
+    // forced to 0, swapped weight banks
     let mutants = [
         ("sq_pe_core.v", "localparam [3:0] S2 = i + 7;", "localparam [3:0] S2 = i + 6;", "pe"),
         ("sq_quant.v", "< v) cnt", "<= v) cnt", "quantizer"),
         ("sq_denorm.v", "sh  = pmx <<< e;", "sh  = pmx <<< e[3:0];", "denorm"),
+        ("sq_mu.v", "ms, {F{1'b0}}", "ms[PW-2:0], {(F+1){1'b0}}", "mu"),
+        ("sq_requant.v", "(prod + half) >>> rs", "(prod + half - 1'b1) >>> rs", "requant"),
+        ("sq_requant.v", "prod <<< ls;", "prod <<< ls[3:0];", "requant"),
+        ("sq_requant.v", ">= IW - 1);", ">= IW + 1);", "requant"),
         ("sq_array_ws.v", ".w(tin[10] ? wb1 : wb0)", ".w(tin[10] ? wb0 : wb1)", "array"),
     ];
     for (file, from, to, unit) in mutants {
@@ -157,9 +163,31 @@ fn check_set(dir: &Path) {
 
 #[test]
 fn committed_vectors_match_their_manifests() {
-    for unit in ["pe", "quantizer", "denorm", "array", "narrow_wrap/pe", "narrow_wrap/quantizer", "narrow_wrap/denorm", "narrow_wrap/array"] {
+    for unit in ["pe", "quantizer", "denorm", "mu", "requant", "array"] {
         check_set(&root().join("vectors").join(unit));
+        check_set(&root().join("vectors/narrow_wrap").join(unit));
     }
+}
+
+/// Real rows (not corners) whose expected `exp_ovf` is 1, from the CSV.
+fn real_overflow_rows(dir: &Path) -> usize {
+    let mut rd = csv::Reader::from_path(dir.join("vectors.csv")).unwrap();
+    let head: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let (k, o) = (head.iter().position(|h| h == "kind").unwrap(), head.iter().position(|h| h == "exp_ovf").unwrap());
+    rd.records().map(|r| r.unwrap()).filter(|r| &r[k] == "real" && &r[o] == "1").count()
+}
+
+#[test]
+fn narrow_wrap_sets_carry_real_overflows() {
+    // the narrow config's 18-bit accumulator wraps on real data in the D3 add
+    // and in the de-normalization, its 9-bit tap sums in the PE
+    let nw = root().join("vectors/narrow_wrap");
+    for unit in ["pe", "denorm", "mu"] {
+        assert!(real_overflow_rows(&nw.join(unit)) > 0, "narrow_wrap/{unit}: no real row overflows");
+    }
+    // and the D4 corner rows overflow the 16-bit output word both ways
+    let text = std::fs::read_to_string(nw.join("requant/vectors.csv")).unwrap();
+    assert!(text.lines().any(|l| l.contains("bias max + 1 overflows") && l.ends_with(",1")), "requant overflow corner");
 }
 
 #[test]
@@ -178,7 +206,7 @@ fn vectors_command_is_deterministic_and_hashed() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     gen(&a, "1");
     gen(&b, "2");
-    for unit in ["pe", "quantizer", "denorm", "array"] {
+    for unit in ["pe", "quantizer", "denorm", "mu", "requant", "array"] {
         let (da, db) = (a.join(unit), b.join(unit));
         check_set(&da);
         for f in ["stim.hex", "expect.hex", "vectors.csv", "params.txt", "manifest.json"] {

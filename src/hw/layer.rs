@@ -68,6 +68,13 @@ pub fn delta_fixed(delta: f64, bits: u32) -> (i64, i32) {
     (mult, shift)
 }
 
+/// Output stage D4: y = fit_act(round(acc · mult / 2^s) + bias), the
+/// rounding adds half and shifts (ties toward +∞); s ≤ 0 shifts left.
+#[inline]
+pub fn requant(acc: i64, mult: i64, s: i32, bias: i64, act: &Reg, count: &mut u64) -> i64 {
+    act.fit(round_shift(acc as i128 * mult as i128, s) + bias as i128, count)
+}
+
 /// A layer input must be `in_c`×`h`×`w` activations with h, w ≥ 1 (every
 /// datapath and the stepped model check it the same way).
 pub fn check_conv_input(name: &str, in_c: usize, x: &[i64], h: usize, w: usize) -> Result<()> {
@@ -205,12 +212,16 @@ impl HwLayer {
         MuTable::new(self.out_c, self.k, h, w, |o, inside| self.mu_term(o, norms, inside))
     }
 
-    /// Output stage: Δ multiply, rounding shift, bias, activation format.
+    /// Output stage of channel `o` (`requant` with its Δ and bias).
     #[inline]
     pub fn requantize(&self, o: usize, acc: i64, act: &Reg, count: &mut u64) -> i64 {
-        let s = self.delta_shift[o] + self.cfg.datapath.pe_frac_bits as i32;
-        let y = round_shift(acc as i128 * self.delta_mult[o] as i128, s) + self.bias_fix[o] as i128;
-        act.fit(y, count)
+        requant(acc, self.delta_mult[o], self.requant_shift(o), self.bias_fix[o], act, count)
+    }
+
+    /// Total rounding shift of channel `o`'s output stage: Δ's shift plus
+    /// the products' fractional bits.
+    pub fn requant_shift(&self, o: usize) -> i32 {
+        self.delta_shift[o] + self.cfg.datapath.pe_frac_bits as i32
     }
 
     fn check_input(&self, x: &[i64], h: usize, w: usize) -> Result<()> {

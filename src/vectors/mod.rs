@@ -1,14 +1,17 @@
 //! RTL test vectors: per-cycle stimuli and expected outputs for the PE, the
-//! threshold quantizer, the de-normalization unit (and an array tile), taken
+//! threshold quantizer, the de-normalization unit, the μ term with its D3
+//! add, the output requantization D4 (and an array tile), taken
 //! from a real layer's data and the functional model's primitives, written
 //! as `$readmemh` hex words + CSV + `manifest.json` (see `hw/rtl/README.md`).
 pub mod array;
+pub mod outstage;
 pub mod pack;
 pub mod source;
 pub mod units;
 
 pub use pack::{Field, Kind, Row, VectorSet};
 pub use source::{capture, LayerData, SourceSpec};
+pub use outstage::{mu_set, requant_set};
 pub use units::{denorm_set, pe_set, quantizer_set, Window};
 
 use crate::{Error, Result};
@@ -19,16 +22,20 @@ pub enum Unit {
     Pe,
     Quantizer,
     Denorm,
+    Mu,
+    Requant,
     Array,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 4] = [Unit::Pe, Unit::Quantizer, Unit::Denorm, Unit::Array];
+    pub const ALL: [Unit; 6] = [Unit::Pe, Unit::Quantizer, Unit::Denorm, Unit::Mu, Unit::Requant, Unit::Array];
     pub fn name(self) -> &'static str {
         match self {
             Unit::Pe => "pe",
             Unit::Quantizer => "quantizer",
             Unit::Denorm => "denorm",
+            Unit::Mu => "mu",
+            Unit::Requant => "requant",
             Unit::Array => "array",
         }
     }
@@ -40,7 +47,7 @@ impl std::str::FromStr for Unit {
         Unit::ALL.into_iter().find(|u| u.name() == s.to_ascii_lowercase()).ok_or_else(|| Error::Unknown {
             kind: "vector unit".into(),
             name: s.into(),
-            known: "pe, quantizer, denorm, array".into(),
+            known: Unit::ALL.map(Unit::name).join(", "),
         })
     }
 }
@@ -57,6 +64,8 @@ pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) 
         Unit::Pe => (pe_set(ld, win, count, seed)?, none),
         Unit::Quantizer => (quantizer_set(ld, win, count, seed)?, none),
         Unit::Denorm => (denorm_set(ld, win, count, seed)?, none),
+        Unit::Mu => (mu_set(ld, win, count, seed)?, none),
+        Unit::Requant => (requant_set(ld, win, count, seed)?, none),
         Unit::Array => array::array_set(ld, win, seed)?,
     })
 }

@@ -54,17 +54,17 @@ fn check_word_sets(ws: &WordSets) -> Result<()> {
     Ok(())
 }
 
-fn sat_param(p: OverflowPolicy) -> i64 {
+pub(crate) fn sat_param(p: OverflowPolicy) -> i64 {
     matches!(p, OverflowPolicy::Saturate) as i64
 }
 
-fn fit(reg: &Reg, v: i128) -> (i128, i128) {
+pub(crate) fn fit(reg: &Reg, v: i128) -> (i128, i128) {
     let mut n = 0;
     let out = reg.fit(v, &mut n);
     (out as i128, (n > 0) as i128)
 }
 
-fn finish(unit: &str, inputs: Vec<Field>, outputs: Vec<Field>, rows: Vec<Row>, mut params: BTreeMap<String, i64>) -> VectorSet {
+pub(crate) fn finish(unit: &str, inputs: Vec<Field>, outputs: Vec<Field>, rows: Vec<Row>, mut params: BTreeMap<String, i64>) -> VectorSet {
     params.insert("NVEC".into(), rows.len() as i64);
     let mut set = VectorSet { unit: unit.into(), inputs, outputs, rows, params };
     let (s, e) = (set.stim_bits() as i64, set.expect_bits() as i64);
