@@ -3,6 +3,7 @@
 # hw/run_rtl.sh and tests/rtl_replay.rs) from the shipped edsr_x2 at 4 bits:
 #   vectors/{pe,quantizer,denorm,mu,requant,array}/  default datapath (hw/configs/default.toml),
 #       layer body.0.body.0 (residual-stream input), 256 real rows + corners
+#   vectors/denorm_{pow2,full}/norm/  the stats encoder in the pow2 and full formats
 #   vectors/narrow_wrap/<same units>/  hw/tb/narrow_wrap.toml (narrow
 #       registers, wrap-around, pe_frac_bits 6), layer body.1.body.0, 128 real rows
 # Inputs: data/Set5/baby.png (LR crop 112,112,24,24), models/edsr_x2.pt and
@@ -14,4 +15,9 @@ OUT="${1:-vectors}"
 run() { cargo run --release --quiet -- vectors --model edsr_x2 --bits 4 --unit all --quiet "$@"; }
 run --layer body.0.body.0 --count 256 --seed 0 --out "$OUT"
 run --layer body.1.body.0 --count 128 --seed 1 --hw hw/tb/narrow_wrap.toml --out "$OUT/narrow_wrap"
+# the stats encoder in the other two [denorm] formats
+for f in pow2 full; do
+  cargo run --release --quiet -- vectors --model edsr_x2 --bits 4 --unit norm --quiet --layer body.0.body.0 \
+    --count 256 --seed 2 --hw "hw/tb/denorm_$f.toml" --out "$OUT/denorm_$f/norm"
+done
 echo "wrote $OUT: $(find "$OUT" -type f | wc -l) files, $(du -sk "$OUT" | cut -f1) KiB"

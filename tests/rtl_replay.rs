@@ -76,13 +76,20 @@ fn mutated_rtl_fails_the_committed_vectors() {
         return;
     }
     // (file, original, mutant, unit): a wrong shift choice, ties going up, a
-    // truncated exponent, a μ term one fractional bit off, output rounding
+    // truncated exponent, a stats pass that never lowers min, μ's ties
+    // rounding toward 0, M̂'s ties going down, M̂ allowed to round to 0, a
+    // pow2 M̂ that must exceed M', a μ term one fractional bit off, output rounding
     // ties going down, a truncated left shift, a shift past the product not
     // forced to 0, swapped weight banks
     let mutants = [
         ("sq_pe_core.v", "localparam [3:0] S2 = i + 7;", "localparam [3:0] S2 = i + 6;", "pe"),
         ("sq_quant.v", "< v) cnt", "<= v) cnt", "quantizer"),
         ("sq_denorm.v", "sh  = pmx <<< e;", "sh  = pmx <<< e[3:0];", "denorm"),
+        ("sq_stats_acc.v", "(clr || x < lo)", "(clr || x <= lo && x > lo)", "stats"),
+        ("sq_norm_enc.v", "(mag + {1'b0, nq[SB-1:1]})", "(mag + {2'b0, nq[SB-1:2]})", "norm"),
+        ("sq_norm_enc.v", "mx = (sp + ((ONE <<< e) >>> 1)) >>> e;", "mx = (sp + ((ONE <<< e) >>> 1) - ONE) >>> e;", "norm"),
+        ("sq_norm_enc.v", "if (mx == 0 && sp > 0) mx = ONE;", "if (1'b0) mx = ONE;", "norm"),
+        ("sq_norm_enc.v", "if (sp <= (ONE <<< e)) begin", "if (sp < (ONE <<< e)) begin", "denorm_pow2/norm"),
         ("sq_mu.v", "ms, {F{1'b0}}", "ms[PW-2:0], {(F+1){1'b0}}", "mu"),
         ("sq_requant.v", "(prod + half) >>> rs", "(prod + half - 1'b1) >>> rs", "requant"),
         ("sq_requant.v", "prod <<< ls;", "prod <<< ls[3:0];", "requant"),
@@ -163,9 +170,15 @@ fn check_set(dir: &Path) {
 
 #[test]
 fn committed_vectors_match_their_manifests() {
-    for unit in ["pe", "quantizer", "denorm", "mu", "requant", "array"] {
+    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "mu", "requant", "array"] {
         check_set(&root().join("vectors").join(unit));
         check_set(&root().join("vectors/narrow_wrap").join(unit));
+    }
+    for f in ["pow2", "full"] {
+        let dir = root().join(format!("vectors/denorm_{f}/norm"));
+        check_set(&dir);
+        let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(m["hw_config"]["denorm"]["format"], f);
     }
 }
 
@@ -206,15 +219,17 @@ fn vectors_command_is_deterministic_and_hashed() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     gen(&a, "1");
     gen(&b, "2");
-    for unit in ["pe", "quantizer", "denorm", "mu", "requant", "array"] {
+    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "mu", "requant", "array"] {
         let (da, db) = (a.join(unit), b.join(unit));
         check_set(&da);
         for f in ["stim.hex", "expect.hex", "vectors.csv", "params.txt", "manifest.json"] {
             assert_eq!(std::fs::read(da.join(f)).unwrap(), std::fs::read(db.join(f)).unwrap(), "{unit}/{f} differs between runs");
         }
         let m: Value = serde_json::from_slice(&std::fs::read(da.join("manifest.json")).unwrap()).unwrap();
-        if unit != "array" {
-            assert_eq!(m["real_rows"], 40);
+        match unit {
+            "array" => {}
+            "norm" => assert_eq!(m["real_rows"], 64, "one real row per input channel"),
+            _ => assert_eq!(m["real_rows"], 40),
         }
         assert_eq!(m["source"]["post_relu"], true);
         assert_eq!(m["source"]["tile_yxhw"], serde_json::json!([0, 0, 6, 24]));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Area sign-off: synthesizes the shift-add PE and integer-multiplier MACs
-# (and the quantizer, de-normalization, mu-term and requantization units
-# for reference) with Yosys's
+# (and the quantizer, stats, de-normalization, mu-term and requantization
+# units for reference) with Yosys's
 # generic flow and prints a markdown table: cells, flip-flops, transistor
 # estimate (`stat -tech cmos`) and the ratio to the PE.
 #
@@ -31,6 +31,8 @@ DESIGNS=(
   "sq_quant|sq_quant|rtl/sq_quant.v|-set A 24 -set F 10 -set B 4|quantizer: 15 comparators (37-bit) + 16x9 LUT (one per array row)"
   "sq_array_ws 9x4|sq_array_ws|rtl/sq_pe_core.v rtl/sq_array_ws.v|-set R 9 -set C 4 -set W 5 -set F 10 -set T 24|weight-stationary tile: 36 PEs, two weight banks each, skew and token registers"
   "sq_denorm|sq_denorm|rtl/sq_denorm.v|-set T 24 -set MB 8 -set EW 5 -set D 48|de-normalization: 24x8 multiply, shift, 48-bit acc (one per column)"
+  "sq_stats_acc|sq_stats_acc|rtl/sq_stats_acc.v|-set A 24 -set NB 24|stats pass: 48-bit sum, min, max (one per quantizer lane)"
+  "sq_norm_enc|sq_norm_enc|rtl/sq_norm_enc.v|-set A 24 -set NB 24 -set MMB 8 -set XMB 8 -set EW 6 -set FMT 1|stats encoder: 48/24-bit divider for mu, then a 26-way exponent search (combinational; a real design would iterate)"
   "sq_mu|sq_mu|rtl/sq_mu.v|-set MW 50 -set A1 25 -set SWB 9 -set F 10 -set D 48|mu-table entry MAC (25x9 multiply, 50-bit entry) + D3 48-bit add"
   "sq_requant|sq_requant|rtl/sq_requant.v|-set D 48 -set MB 16 -set SW 8 -set L 16 -set A 24|output stage D4: 48x16 multiply, rounding shift, bias, 24-bit fit (one per column)"
 )

@@ -19,5 +19,5 @@ pub use activity::Activity;
 pub use exec::{HwExec, LayerReport};
 pub use fixed::{OverflowCounts, Reg};
 pub use layer::{HwLayer, LayerRun};
-pub use stats::{channel_norm, ChannelNorm};
+pub use stats::{channel_norm, encode_norm, ChannelNorm, ChannelStats};
 pub use uniform::{UniformHwExec, UniformHwLayer};

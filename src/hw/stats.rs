@@ -31,18 +31,40 @@ impl ChannelNorm {
     }
 }
 
+/// The stats unit's pass over one channel: Σx, min x, max x.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelStats {
+    pub sum: i128,
+    pub lo: i64,
+    pub hi: i64,
+    pub n: u64,
+}
+
+impl ChannelStats {
+    pub fn of(plane: &[i64]) -> Self {
+        let (mut sum, mut lo, mut hi) = (0i128, i64::MAX, i64::MIN);
+        for &v in plane {
+            sum += v as i128;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        ChannelStats { sum, lo, hi, n: plane.len() as u64 }
+    }
+}
+
 /// Runs the stats unit over one channel of activation-format integers.
 pub fn channel_norm(plane: &[i64], post_relu: bool, cfg: &DenormConfig) -> ChannelNorm {
-    if plane.is_empty() {
+    encode_norm(&ChannelStats::of(plane), post_relu, cfg)
+}
+
+/// The stats unit's end of channel: μ = round(Σx/n) (0 after a ReLU), then
+/// μ̂ and M̂ in the configured format (module doc).
+pub fn encode_norm(st: &ChannelStats, post_relu: bool, cfg: &DenormConfig) -> ChannelNorm {
+    if st.n == 0 {
         return ChannelNorm { m_mant: 0, mu_mant: 0, exp: 0 };
     }
-    let (mut sum, mut lo, mut hi) = (0i128, i64::MAX, i64::MIN);
-    for &v in plane {
-        sum += v as i128;
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    let mu = if post_relu { 0 } else { div_round(sum, plane.len() as i128) as i64 };
+    let (lo, hi) = (st.lo, st.hi);
+    let mu = if post_relu { 0 } else { div_round(st.sum, st.n as i128) as i64 };
     let spread = |mu_hat: i64| (hi - mu_hat).max(mu_hat - lo).max(0);
     match cfg.format {
         DenormFormat::Full => ChannelNorm { m_mant: spread(mu), mu_mant: mu, exp: 0 },

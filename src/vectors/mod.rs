@@ -1,5 +1,6 @@
 //! RTL test vectors: per-cycle stimuli and expected outputs for the PE, the
-//! threshold quantizer, the de-normalization unit, the μ term with its D3
+//! threshold quantizer, the stats unit and its M̂/μ̂ encoder, the
+//! de-normalization unit, the μ term with its D3
 //! add, the output requantization D4 (and an array tile), taken
 //! from a real layer's data and the functional model's primitives, written
 //! as `$readmemh` hex words + CSV + `manifest.json` (see `hw/rtl/README.md`).
@@ -7,11 +8,13 @@ pub mod array;
 pub mod outstage;
 pub mod pack;
 pub mod source;
+pub mod stats;
 pub mod units;
 
 pub use pack::{Field, Kind, Row, VectorSet};
 pub use source::{capture, LayerData, SourceSpec};
 pub use outstage::{mu_set, requant_set};
+pub use stats::{norm_set, stats_set};
 pub use units::{denorm_set, pe_set, quantizer_set, Window};
 
 use crate::{Error, Result};
@@ -22,18 +25,23 @@ pub enum Unit {
     Pe,
     Quantizer,
     Denorm,
+    Stats,
+    Norm,
     Mu,
     Requant,
     Array,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 6] = [Unit::Pe, Unit::Quantizer, Unit::Denorm, Unit::Mu, Unit::Requant, Unit::Array];
+    pub const ALL: [Unit; 8] =
+        [Unit::Pe, Unit::Quantizer, Unit::Denorm, Unit::Stats, Unit::Norm, Unit::Mu, Unit::Requant, Unit::Array];
     pub fn name(self) -> &'static str {
         match self {
             Unit::Pe => "pe",
             Unit::Quantizer => "quantizer",
             Unit::Denorm => "denorm",
+            Unit::Stats => "stats",
+            Unit::Norm => "norm",
             Unit::Mu => "mu",
             Unit::Requant => "requant",
             Unit::Array => "array",
@@ -54,7 +62,8 @@ impl std::str::FromStr for Unit {
 
 /// Builds one unit's vectors from captured layer data, with unit-specific
 /// manifest notes (the array tile's shape; null otherwise). `count` is the
-/// number of real rows (the array tile's length follows from its window).
+/// number of real rows (the array tile's length follows from its window;
+/// the encoder's real rows are the layer's channels, `count` random ones follow).
 pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) -> Result<(VectorSet, serde_json::Value)> {
     if count == 0 {
         return Err(Error::arg("count", "must be at least 1"));
@@ -64,6 +73,8 @@ pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) 
         Unit::Pe => (pe_set(ld, win, count, seed)?, none),
         Unit::Quantizer => (quantizer_set(ld, win, count, seed)?, none),
         Unit::Denorm => (denorm_set(ld, win, count, seed)?, none),
+        Unit::Stats => (stats_set(ld, win, count, seed)?, none),
+        Unit::Norm => (norm_set(ld, count, seed)?, none),
         Unit::Mu => (mu_set(ld, win, count, seed)?, none),
         Unit::Requant => (requant_set(ld, win, count, seed)?, none),
         Unit::Array => array::array_set(ld, win, seed)?,
