@@ -78,7 +78,7 @@ fn mutated_rtl_fails_the_committed_vectors() {
     // (file, original, mutant, unit): a wrong shift choice, ties going up, a
     // truncated exponent, a stats pass that never lowers min, μ's ties
     // rounding toward 0, M̂'s ties going down, M̂ allowed to round to 0, a
-    // pow2 M̂ that must exceed M', a μ term one fractional bit off, output rounding
+    // pow2 M̂ that must exceed M', a truncated threshold exponent, a μ term one fractional bit off, output rounding
     // ties going down, a truncated left shift, a shift past the product not
     // forced to 0, swapped weight banks
     let mutants = [
@@ -90,6 +90,7 @@ fn mutated_rtl_fails_the_committed_vectors() {
         ("sq_norm_enc.v", "mx = (sp + ((ONE <<< e) >>> 1)) >>> e;", "mx = (sp + ((ONE <<< e) >>> 1) - ONE) >>> e;", "norm"),
         ("sq_norm_enc.v", "if (mx == 0 && sp > 0) mx = ONE;", "if (1'b0) mx = ONE;", "norm"),
         ("sq_norm_enc.v", "if (sp <= (ONE <<< e)) begin", "if (sp < (ONE <<< e)) begin", "denorm_pow2/norm"),
+        ("sq_thresh.v", "thr <= tm_x <<< e;", "thr <= tm_x <<< e[3:0];", "thresh"),
         ("sq_mu.v", "ms, {F{1'b0}}", "ms[PW-2:0], {(F+1){1'b0}}", "mu"),
         ("sq_requant.v", "(prod + half) >>> rs", "(prod + half - 1'b1) >>> rs", "requant"),
         ("sq_requant.v", "prod <<< ls;", "prod <<< ls[3:0];", "requant"),
@@ -170,7 +171,7 @@ fn check_set(dir: &Path) {
 
 #[test]
 fn committed_vectors_match_their_manifests() {
-    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "mu", "requant", "array"] {
+    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array"] {
         check_set(&root().join("vectors").join(unit));
         check_set(&root().join("vectors/narrow_wrap").join(unit));
     }
@@ -219,7 +220,7 @@ fn vectors_command_is_deterministic_and_hashed() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     gen(&a, "1");
     gen(&b, "2");
-    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "mu", "requant", "array"] {
+    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array"] {
         let (da, db) = (a.join(unit), b.join(unit));
         check_set(&da);
         for f in ["stim.hex", "expect.hex", "vectors.csv", "params.txt", "manifest.json"] {

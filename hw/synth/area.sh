@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Area sign-off: synthesizes the shift-add PE and integer-multiplier MACs
-# (and the quantizer, stats, de-normalization, mu-term and requantization
+# (and the quantizer, stats, threshold, de-normalization, mu-term and requantization
 # units for reference) with Yosys's
 # generic flow and prints a markdown table: cells, flip-flops, transistor
 # estimate (`stat -tech cmos`) and the ratio to the PE.
@@ -33,6 +33,7 @@ DESIGNS=(
   "sq_denorm|sq_denorm|rtl/sq_denorm.v|-set T 24 -set MB 8 -set EW 5 -set D 48|de-normalization: 24x8 multiply, shift, 48-bit acc (one per column)"
   "sq_stats_acc|sq_stats_acc|rtl/sq_stats_acc.v|-set A 24 -set NB 24|stats pass: 48-bit sum, min, max (one per quantizer lane)"
   "sq_norm_enc|sq_norm_enc|rtl/sq_norm_enc.v|-set A 24 -set NB 24 -set MMB 8 -set XMB 8 -set EW 6 -set FMT 1|stats encoder: 48/24-bit divider for mu, then a 26-way exponent search (combinational; a real design would iterate)"
+  "sq_thresh|sq_thresh|rtl/sq_thresh.v|-set TB 12 -set XMB 8 -set EW 6 -set TW 37|threshold generator: 12x8 multiply and shift, t_j * M^ (one per quantizer lane)"
   "sq_mu|sq_mu|rtl/sq_mu.v|-set MW 50 -set A1 25 -set SWB 9 -set F 10 -set D 48|mu-table entry MAC (25x9 multiply, 50-bit entry) + D3 48-bit add"
   "sq_requant|sq_requant|rtl/sq_requant.v|-set D 48 -set MB 16 -set SW 8 -set L 16 -set A 24|output stage D4: 48x16 multiply, rounding shift, bias, 24-bit fit (one per column)"
 )

@@ -11,7 +11,7 @@ pub struct Args {
     /// Weight and activation bits (the quantizer has 2^bits levels).
     #[arg(long, default_value_t = 4)]
     bits: u32,
-    /// pe, quantizer, denorm, stats, norm, mu, requant, array, or all (one subdirectory per unit).
+    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, or all (one subdirectory per unit).
     #[arg(long)]
     unit: String,
     /// A quantized conv of the model, e.g. body.0.body.0.

@@ -1,5 +1,6 @@
 //! RTL test vectors: per-cycle stimuli and expected outputs for the PE, the
-//! threshold quantizer, the stats unit and its M̂/μ̂ encoder, the
+//! threshold quantizer, the stats unit and its M̂/μ̂ encoder, the threshold
+//! generator, the
 //! de-normalization unit, the μ term with its D3
 //! add, the output requantization D4 (and an array tile), taken
 //! from a real layer's data and the functional model's primitives, written
@@ -9,12 +10,14 @@ pub mod outstage;
 pub mod pack;
 pub mod source;
 pub mod stats;
+pub mod thresh;
 pub mod units;
 
 pub use pack::{Field, Kind, Row, VectorSet};
 pub use source::{capture, LayerData, SourceSpec};
 pub use outstage::{mu_set, requant_set};
 pub use stats::{norm_set, stats_set};
+pub use thresh::thresh_set;
 pub use units::{denorm_set, pe_set, quantizer_set, Window};
 
 use crate::{Error, Result};
@@ -27,14 +30,24 @@ pub enum Unit {
     Denorm,
     Stats,
     Norm,
+    Thresh,
     Mu,
     Requant,
     Array,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 8] =
-        [Unit::Pe, Unit::Quantizer, Unit::Denorm, Unit::Stats, Unit::Norm, Unit::Mu, Unit::Requant, Unit::Array];
+    pub const ALL: [Unit; 9] = [
+        Unit::Pe,
+        Unit::Quantizer,
+        Unit::Denorm,
+        Unit::Stats,
+        Unit::Norm,
+        Unit::Thresh,
+        Unit::Mu,
+        Unit::Requant,
+        Unit::Array,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Unit::Pe => "pe",
@@ -42,6 +55,7 @@ impl Unit {
             Unit::Denorm => "denorm",
             Unit::Stats => "stats",
             Unit::Norm => "norm",
+            Unit::Thresh => "thresh",
             Unit::Mu => "mu",
             Unit::Requant => "requant",
             Unit::Array => "array",
@@ -75,6 +89,7 @@ pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) 
         Unit::Denorm => (denorm_set(ld, win, count, seed)?, none),
         Unit::Stats => (stats_set(ld, win, count, seed)?, none),
         Unit::Norm => (norm_set(ld, count, seed)?, none),
+        Unit::Thresh => (thresh_set(ld, count, seed)?, none),
         Unit::Mu => (mu_set(ld, win, count, seed)?, none),
         Unit::Requant => (requant_set(ld, win, count, seed)?, none),
         Unit::Array => array::array_set(ld, win, seed)?,
