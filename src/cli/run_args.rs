@@ -133,6 +133,9 @@ pub(crate) struct Timing {
     pub(crate) fp: f64,
     pub(crate) float_reference: f64,
     pub(crate) hardware: f64,
+    /// The DFSQ float reference of each layer on the hardware's own input
+    /// (the per-layer comparison), taken out of `hardware`.
+    pub(crate) layer_compare: f64,
     pub(crate) stepped_check: f64,
     pub(crate) cost: f64,
     pub(crate) total: f64,
@@ -147,11 +150,25 @@ pub(crate) fn timed<T>(acc: &mut f64, f: impl FnOnce() -> T) -> T {
 }
 
 impl Timing {
+    /// The per-layer comparison ran inside the hardware pass: its share moves out.
+    pub(crate) fn take_layer_compare(&mut self, s: f64) {
+        self.hardware -= s;
+        self.layer_compare += s;
+    }
+
     /// One line for stderr.
     pub(crate) fn line(&self) -> String {
         format!(
-            "time: {:.1} s (load {:.1}, calibration {:.1}, FP {:.1}, float reference {:.1}, hardware {:.1}, stepped check {:.1}, cost {:.1})",
-            self.total, self.load, self.calibration, self.fp, self.float_reference, self.hardware, self.stepped_check, self.cost
+            "time: {:.1} s (load {:.1}, calibration {:.1}, FP {:.1}, float reference {:.1}, hardware {:.1}, per-layer compare {:.1}, stepped check {:.1}, cost {:.1})",
+            self.total,
+            self.load,
+            self.calibration,
+            self.fp,
+            self.float_reference,
+            self.hardware,
+            self.layer_compare,
+            self.stepped_check,
+            self.cost
         )
     }
 }

@@ -147,6 +147,9 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             pb.inc(1);
         }
         pb.finish_and_clear();
+        if let Some(h) = &hw {
+            t.take_layer_compare(h.reference_time.seconds());
+        }
         let hw_mean = hw.as_ref().map(|_| HwScores::mean(&rows.iter().filter_map(|r| r.hw).collect::<Vec<_>>()));
         let cycle = match (&check, &hw_cfg) {
             (Some(c), Some(cfg)) => {

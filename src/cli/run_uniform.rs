@@ -125,6 +125,9 @@ pub fn run(a: Args, qm: QMethod, wbits: u32, abits: u32) -> anyhow::Result<()> {
             pb.inc(1);
         }
         pb.finish_and_clear();
+        if let Some(h) = &hw {
+            t.take_layer_compare(h.reference_time.seconds());
+        }
         if let Some(c) = &check {
             // the stepping ran inside the hardware pass
             t.hardware -= c.stepped_s();

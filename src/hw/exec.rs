@@ -79,6 +79,25 @@ pub struct HwExec<'a> {
     /// Run the naive kernel instead of the fast one (tests, debugging).
     pub naive: bool,
     reports: Mutex<Vec<LayerReport>>,
+    /// Time spent in `reference` (the per-layer comparison), so callers can
+    /// report it apart from the datapath itself.
+    pub reference_time: Stopwatch,
+}
+
+/// Wall time summed over calls from any thread.
+#[derive(Default)]
+pub struct Stopwatch(std::sync::atomic::AtomicU64);
+
+impl Stopwatch {
+    pub fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let t0 = std::time::Instant::now();
+        let v = f();
+        self.0.fetch_add(t0.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        v
+    }
+    pub fn seconds(&self) -> f64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9
+    }
 }
 
 impl<'a> HwExec<'a> {
@@ -86,7 +105,7 @@ impl<'a> HwExec<'a> {
         cfg.validate()?;
         let layers: Vec<HwLayer> = qlayers.iter().map(|q| HwLayer::prepare(q, u, cfg)).collect::<Result<_>>()?;
         let reports = layers.iter().map(|l| LayerReport::new(&l.name, l.weight_bits)).collect();
-        Ok(HwExec { layers, reference, naive: false, reports: Mutex::new(reports) })
+        Ok(HwExec { layers, reference, naive: false, reports: Mutex::new(reports), reference_time: Stopwatch::default() })
     }
 
     pub fn reports(&self) -> Vec<LayerReport> {
@@ -118,7 +137,7 @@ impl ConvExec for HwExec<'_> {
         };
         let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
         let y = Feature::from_vec(l.out_c, x.h, x.w, run.out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
-        let yr = self.reference.map(|r| r.quant_conv(conv, site, x)).transpose()?;
+        let yr = self.reference_time.time(|| self.reference.map(|r| r.quant_conv(conv, site, x)).transpose())?;
         let mut reps = self.reports.lock().map_err(|_| Error::arg("hw report", "poisoned lock"))?;
         let macs = (conv.macs_per_pixel() * x.h * x.w) as u64;
         reps[site.index].record(macs, act_in, &run.overflow, &y, yr.as_ref());

@@ -225,6 +225,8 @@ pub struct UniformHwExec<'a> {
     pub reference: Option<&'a UniformFakeQuantExec>,
     pub naive: bool,
     reports: Mutex<Vec<LayerReport>>,
+    /// Time spent in `reference` (the per-layer comparison).
+    pub reference_time: super::exec::Stopwatch,
 }
 
 impl<'a> UniformHwExec<'a> {
@@ -232,7 +234,7 @@ impl<'a> UniformHwExec<'a> {
         cfg.validate()?;
         let layers: Vec<UniformHwLayer> = layers.iter().map(|l| UniformHwLayer::prepare(l, cfg)).collect::<Result<_>>()?;
         let reports = layers.iter().map(|l| LayerReport::new(&l.name, l.weight_bits)).collect();
-        Ok(UniformHwExec { layers, reference: None, naive: false, reports: Mutex::new(reports) })
+        Ok(UniformHwExec { layers, reference: None, naive: false, reports: Mutex::new(reports), reference_time: Default::default() })
     }
     /// Also runs `reference` on every layer's input and records the error.
     pub fn with_reference(mut self, reference: &'a UniformFakeQuantExec) -> Self {
@@ -257,7 +259,7 @@ impl ConvExec for UniformHwExec<'_> {
         let (out, ovf) = if self.naive { l.run_reference(&xf, x.h, x.w)? } else { l.run_fast(&xf, x.h, x.w)? };
         let scale = 1.0 / (1u64 << l.cfg.datapath.act_frac_bits) as f64;
         let y = Feature::from_vec(l.out_c, x.h, x.w, out.par_iter().map(|&v| (v as f64 * scale) as f32).collect())?;
-        let yr = self.reference.map(|r| r.quant_conv(conv, site, x)).transpose()?;
+        let yr = self.reference_time.time(|| self.reference.map(|r| r.quant_conv(conv, site, x)).transpose())?;
         let macs = (conv.macs_per_pixel() * x.h * x.w) as u64;
         let mut reps = self.reports.lock().map_err(|_| Error::arg("uniform hw report", "poisoned lock"))?;
         reps[site.index].record(macs, act_in, &ovf, &y, yr.as_ref());
