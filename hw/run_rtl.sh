@@ -39,7 +39,7 @@ case "$SIM" in icarus|verilator|both) ;; *) echo "run_rtl.sh: --sim must be icar
 tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; stats) echo tb_stats ;; norm) echo tb_norm ;; thresh) echo tb_thresh ;; mu) echo tb_mu ;; requant) echo tb_requant ;; array) echo tb_array ;; *) return 1 ;; esac; }
 top_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; stats) echo sq_stats_acc ;; norm) echo sq_norm_enc ;; thresh) echo sq_thresh ;; mu) echo sq_mu ;; requant) echo sq_requant ;; array) echo sq_array_ws ;; *) return 1 ;; esac; }
 # RTL files of a unit (relative to the RTL directory)
-rtl_of() { case "$1" in pe) echo "sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo sq_denorm.v ;; stats) echo sq_stats_acc.v ;; norm) echo sq_norm_enc.v ;; thresh) echo sq_thresh.v ;; mu) echo sq_mu.v ;; requant) echo sq_requant.v ;; array) echo "sq_pe_core.v sq_array_ws.v" ;; *) return 1 ;; esac; }
+rtl_of() { case "$1" in pe) echo "sq_fit.v sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo "sq_fit.v sq_denorm.v" ;; stats) echo sq_stats_acc.v ;; norm) echo sq_norm_enc.v ;; thresh) echo sq_thresh.v ;; mu) echo "sq_fit.v sq_mu.v" ;; requant) echo "sq_fit.v sq_requant.v" ;; array) echo "sq_fit.v sq_pe_core.v sq_array_ws.v" ;; *) return 1 ;; esac; }
 
 # every vector set under DIR, in a fixed order
 UNIT_DIRS=()

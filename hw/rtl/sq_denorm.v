@@ -30,11 +30,12 @@ module sq_denorm #(
     wire signed [XW-1:0] pmx = {{(XW-PW){pm[PW-1]}}, pm};
     wire signed [XW-1:0] sh  = pmx <<< e;
     wire signed [SW-1:0] sum = {{(SW-D){acc_in[D-1]}}, acc_in} + {{(SW-XW){sh[XW-1]}}, sh};
-    wire ovf_c = ~((&sum[SW-1:D-1]) | ~(|sum[SW-1:D-1]));
-    wire signed [D-1:0] sat_c = sum[SW-1] ? {1'b1, {(D-1){1'b0}}} : {1'b0, {(D-1){1'b1}}};
+    wire                ovf_c;
+    wire signed [D-1:0] fit_c;
+    sq_fit #(.IW(SW), .OW(D), .SAT(SAT)) fit (.v(sum), .q(fit_c), .ovf(ovf_c));
 
     always @(posedge clk) begin
-        acc_out <= (ovf_c && SAT != 0) ? sat_c : sum[D-1:0];
+        acc_out <= fit_c;
         ovf     <= ovf_c;
     end
 endmodule

@@ -35,12 +35,13 @@ module sq_mu #(
     wire signed [MW-1:0] term = term_in + ms_f;
 
     wire signed [SW2-1:0] sum = {{(SW2-D){acc[D-1]}}, acc} + {{(SW2-MW){term[MW-1]}}, term};
-    wire ovf_c = ~((&sum[SW2-1:D-1]) | ~(|sum[SW2-1:D-1]));
-    wire signed [D-1:0] sat_c = sum[SW2-1] ? {1'b1, {(D-1){1'b0}}} : {1'b0, {(D-1){1'b1}}};
+    wire                ovf_c;
+    wire signed [D-1:0] fit_c;
+    sq_fit #(.IW(SW2), .OW(D), .SAT(SAT)) fit (.v(sum), .q(fit_c), .ovf(ovf_c));
 
     always @(posedge clk) begin
         term_out <= term;
-        acc_out  <= (ovf_c && SAT != 0) ? sat_c : sum[D-1:0];
+        acc_out  <= fit_c;
         ovf      <= ovf_c;
     end
 endmodule

@@ -53,13 +53,14 @@ module sq_pe_core #(
     wire signed [SW-1:0] sum    = {{(SW-T){psum_in[T-1]}}, psum_in}
                                 + {{(SW-PW){prod_c[PW-1]}}, prod_c};
     // in range iff every bit above T-1 equals the sign bit T-1
-    wire ovf_c = ~((&sum[SW-1:T-1]) | ~(|sum[SW-1:T-1]));
-    wire signed [T-1:0] sat_c = sum[SW-1] ? {1'b1, {(T-1){1'b0}}} : {1'b0, {(T-1){1'b1}}};
+    wire                ovf_c;
+    wire signed [T-1:0] fit_c;
+    sq_fit #(.IW(SW), .OW(T), .SAT(SAT)) fit (.v(sum), .q(fit_c), .ovf(ovf_c));
 
     assign shift    = shift_c;
     assign en       = en_c;
     assign prod     = prod_c;
-    assign psum_out = (ovf_c && SAT != 0) ? sat_c : sum[T-1:0];
+    assign psum_out = fit_c;
     assign ovf      = ovf_c;
 endmodule
 `default_nettype wire

@@ -42,11 +42,12 @@ module sq_requant #(
     wire signed [IW-1:0] scaled = past ? {IW{1'b0}} : (right ? rnd : lft);
 
     wire signed [YW-1:0] sum    = {scaled[IW-1], scaled} + {{(YW-A){bias[A-1]}}, bias};
-    wire ovf_c = ~((&sum[YW-1:A-1]) | ~(|sum[YW-1:A-1]));
-    wire signed [A-1:0] sat_c = sum[YW-1] ? {1'b1, {(A-1){1'b0}}} : {1'b0, {(A-1){1'b1}}};
+    wire                ovf_c;
+    wire signed [A-1:0] fit_c;
+    sq_fit #(.IW(YW), .OW(A), .SAT(SAT)) fit (.v(sum), .q(fit_c), .ovf(ovf_c));
 
     always @(posedge clk) begin
-        y   <= (ovf_c && SAT != 0) ? sat_c : sum[A-1:0];
+        y   <= fit_c;
         ovf <= ovf_c;
     end
 endmodule

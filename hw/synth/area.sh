@@ -20,22 +20,22 @@ trap 'rm -rf "$WORK"' EXIT
 
 # name | top | files | chparam arguments | what it is
 DESIGNS=(
-  "sq_pe W5|pe_area_top|rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24|shift-add PE: 5-bit w x 9-bit SQ code, F=10, 24-bit acc"
+  "sq_pe W5|pe_area_top|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24|shift-add PE: 5-bit w x 9-bit SQ code, F=10, 24-bit acc"
   "int_mac 5x12|int_mac|synth/int_mac.v|-set W 5 -set A 12 -set PW 16 -set T 24|same product: 5-bit w x 12-bit s = SQ value * 2^10"
   "int_mac 5x4|int_mac|synth/int_mac.v|-set W 5 -set A 4 -set PW 9 -set T 24|uniform 4-bit activations (not the same function)"
   "int_mac 8x8|int_mac|synth/int_mac.v|-set W 8 -set A 8 -set PW 16 -set T 24|conventional int8 MAC"
-  "sq_pe W5, product only|pe_area_top|rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24 -set ACC 0|decode + 4 shifters + adder + negate, 16-bit product register"
+  "sq_pe W5, product only|pe_area_top|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 5 -set F 10 -set T 24 -set ACC 0|decode + 4 shifters + adder + negate, 16-bit product register"
   "int_mac 5x12, product only|int_mac|synth/int_mac.v|-set W 5 -set A 12 -set PW 16 -set T 24 -set ACC 0|5x12 multiplier, 16-bit product register"
-  "sq_pe W8|pe_area_top|rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 8 -set F 10 -set T 24|shift-add PE, 8-bit weights"
+  "sq_pe W8|pe_area_top|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 8 -set F 10 -set T 24|shift-add PE, 8-bit weights"
   "int_mac 8x12|int_mac|synth/int_mac.v|-set W 8 -set A 12 -set PW 19 -set T 24|same product as sq_pe W8"
   "sq_quant|sq_quant|rtl/sq_quant.v|-set A 24 -set F 10 -set B 4|quantizer: 15 comparators (37-bit) + 16x9 LUT (one per array row)"
-  "sq_array_ws 9x4|sq_array_ws|rtl/sq_pe_core.v rtl/sq_array_ws.v|-set R 9 -set C 4 -set W 5 -set F 10 -set T 24|weight-stationary tile: 36 PEs, two weight banks each, skew and token registers"
-  "sq_denorm|sq_denorm|rtl/sq_denorm.v|-set T 24 -set MB 8 -set EW 5 -set D 48|de-normalization: 24x8 multiply, shift, 48-bit acc (one per column)"
+  "sq_array_ws 9x4|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_array_ws.v|-set R 9 -set C 4 -set W 5 -set F 10 -set T 24|weight-stationary tile: 36 PEs, two weight banks each, skew and token registers"
+  "sq_denorm|sq_denorm|rtl/sq_fit.v rtl/sq_denorm.v|-set T 24 -set MB 8 -set EW 5 -set D 48|de-normalization: 24x8 multiply, shift, 48-bit acc (one per column)"
   "sq_stats_acc|sq_stats_acc|rtl/sq_stats_acc.v|-set A 24 -set NB 24|stats pass: 48-bit sum, min, max (one per quantizer lane)"
   "sq_norm_enc|sq_norm_enc|rtl/sq_norm_enc.v|-set A 24 -set NB 24 -set MMB 8 -set XMB 8 -set EW 6 -set FMT 1|stats encoder: 48/24-bit divider for mu, then a 26-way exponent search (combinational; a real design would iterate)"
   "sq_thresh|sq_thresh|rtl/sq_thresh.v|-set TB 12 -set XMB 8 -set EW 6 -set TW 37|threshold generator: 12x8 multiply and shift, t_j * M^ (one per quantizer lane)"
-  "sq_mu|sq_mu|rtl/sq_mu.v|-set MW 50 -set A1 25 -set SWB 9 -set F 10 -set D 48|mu-table entry MAC (25x9 multiply, 50-bit entry) + D3 48-bit add"
-  "sq_requant|sq_requant|rtl/sq_requant.v|-set D 48 -set MB 16 -set SW 8 -set L 16 -set A 24|output stage D4: 48x16 multiply, rounding shift, bias, 24-bit fit (one per column)"
+  "sq_mu|sq_mu|rtl/sq_fit.v rtl/sq_mu.v|-set MW 50 -set A1 25 -set SWB 9 -set F 10 -set D 48|mu-table entry MAC (25x9 multiply, 50-bit entry) + D3 48-bit add"
+  "sq_requant|sq_requant|rtl/sq_fit.v rtl/sq_requant.v|-set D 48 -set MB 16 -set SW 8 -set L 16 -set A 24|output stage D4: 48x16 multiply, rounding shift, bias, 24-bit fit (one per column)"
 )
 
 echo "| design | top and parameters | cells | flip-flops | transistors (cmos) | vs sq_pe W5 | what |"
