@@ -78,9 +78,10 @@ fn mutated_rtl_fails_the_committed_vectors() {
     // (file, original, mutant, unit): a wrong shift choice, ties going up, a
     // truncated exponent, a stats pass that never lowers min, μ's ties
     // rounding toward 0, M̂'s ties going down, M̂ allowed to round to 0, a
-    // pow2 M̂ that must exceed M', a truncated threshold exponent, a μ term one fractional bit off, output rounding
-    // ties going down, a truncated left shift, a shift past the product not
-    // forced to 0, swapped weight banks
+    // pow2 M̂ that must exceed M', a truncated threshold exponent, a μ term
+    // one fractional bit off, output rounding ties going down, a truncated
+    // left shift, a shift past the product not forced to 0, swapped weight
+    // banks
     let mutants = [
         ("sq_pe_core.v", "localparam [3:0] S2 = i + 7;", "localparam [3:0] S2 = i + 6;", "pe"),
         ("sq_quant.v", "< v) cnt", "<= v) cnt", "quantizer"),
@@ -169,9 +170,12 @@ fn check_set(dir: &Path) {
     }
 }
 
+/// Every unit `sqsim vectors --unit all` writes (one subdirectory each).
+const UNITS: [&str; 9] = ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array"];
+
 #[test]
 fn committed_vectors_match_their_manifests() {
-    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array"] {
+    for unit in UNITS {
         check_set(&root().join("vectors").join(unit));
         check_set(&root().join("vectors/narrow_wrap").join(unit));
     }
@@ -220,7 +224,7 @@ fn vectors_command_is_deterministic_and_hashed() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     gen(&a, "1");
     gen(&b, "2");
-    for unit in ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array"] {
+    for unit in UNITS {
         let (da, db) = (a.join(unit), b.join(unit));
         check_set(&da);
         for f in ["stim.hex", "expect.hex", "vectors.csv", "params.txt", "manifest.json"] {

@@ -21,6 +21,13 @@ pub struct ChannelQuantizer {
     pub frac_bits: u32,
 }
 
+/// The threshold generator: midpoint t (units 2^-(F+1)) scaled by the
+/// channel's M̂ into the comparator value t·M̂.
+#[inline]
+pub fn scaled_threshold(t: i64, norm: &ChannelNorm) -> i64 {
+    t * norm.m_hat()
+}
+
 impl ChannelQuantizer {
     pub fn new(points: &PointSet, u: &UniversalSet) -> Result<Self> {
         if points.frac_bits != u.frac_bits {
@@ -47,7 +54,7 @@ impl ChannelQuantizer {
     /// (|t| < 2^(F+1) ≤ 2^25 and M̂ < 2^27 for validated configs, so the
     /// products fit i64 with room to spare.)
     pub fn scaled_thresholds(&self, norm: &ChannelNorm) -> Vec<i64> {
-        self.t_int.iter().map(|&t| t * norm.m_hat()).collect()
+        self.t_int.iter().map(|&t| scaled_threshold(t, norm)).collect()
     }
 
     /// `index` over a whole channel plane, in a loop that vectorizes even

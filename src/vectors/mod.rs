@@ -1,8 +1,7 @@
 //! RTL test vectors: per-cycle stimuli and expected outputs for the PE, the
 //! threshold quantizer, the stats unit and its M̂/μ̂ encoder, the threshold
-//! generator, the
-//! de-normalization unit, the μ term with its D3
-//! add, the output requantization D4 (and an array tile), taken
+//! generator, the de-normalization unit, the μ term with its D3 add, the
+//! output requantization D4 (and an array tile), taken
 //! from a real layer's data and the functional model's primitives, written
 //! as `$readmemh` hex words + CSV + `manifest.json` (see `hw/rtl/README.md`).
 pub mod array;
