@@ -3,11 +3,16 @@
 # Verilator and fails on any mismatch.
 #
 #   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|stats|norm|thresh|mu|requant|array|all]
-#                 [--rtl RTL_DIR] [DIR]
+#                 [--rtl RTL_DIR] [--vcd OUT_DIR] [DIR]
 #
 # DIR is searched for vector sets (directories holding manifest.json, e.g.
 # vectors/pe, vectors/narrow_wrap/denorm); default: the committed vectors/.
 # --rtl replaces hw/rtl (to check that mutated RTL fails).
+# --vcd dumps every run's waveform to OUT_DIR/<set>.<sim>.vcd (Verilator
+# builds with --trace); where the set holds a model.vcd (`sqsim vectors
+# --vcd`) and SQSIM_BIN names the sqsim binary, each dump is also compared
+# with it (`sqsim vcd-diff`: the first differing cycle and signal).
+# A MISMATCH line names the vector (cycle), the RTL signal and both values.
 # Per vector set and simulator it builds the testbench with the
 # parameters in params.txt, runs it, and requires: exit status 0, the
 # "RESULT PASS" marker, no MISMATCH line, and the signature the testbench
@@ -21,12 +26,14 @@ SIM=both
 UNIT=all
 DIR=""
 RTL=""
+VCD=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --sim) SIM="${2:-}"; shift 2 ;;
     --unit) UNIT="${2:-}"; shift 2 ;;
     --rtl) RTL="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --vcd) VCD="${2:-}"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     -*) echo "run_rtl.sh: unknown option $1" >&2; exit 2 ;;
     *) DIR="$1"; shift ;;
   esac
@@ -75,6 +82,22 @@ check_run() {
   echo "PASS $sim $unit: $(cat "$sigf")"
 }
 
+# vcd_check SIM NAME VDIR DUMP: the dump against the set's model.vcd
+vcd_check() {
+  local sim=$1 name=$2 vdir=$3 dump=$4
+  [ -f "$dump" ] || { fail "$sim $name: no VCD dump $dump"; return; }
+  if [ -f "$vdir/model.vcd" ] && [ -n "${SQSIM_BIN:-}" ]; then
+    if ! "$SQSIM_BIN" vcd-diff "$vdir/model.vcd" "$dump" > "$dump.diff" 2>&1; then
+      fail "$sim $name: VCD differs from model.vcd"; head -8 "$dump.diff"; return
+    fi
+    echo "VCD $sim $name: $(head -1 "$dump.diff")"
+  elif [ -f "$vdir/model.vcd" ]; then
+    echo "VCD $sim $name: dumped to $dump, not compared with model.vcd (SQSIM_BIN unset)"
+  else
+    echo "VCD $sim $name: dumped to $dump (the set has no model.vcd: sqsim vectors --vcd)"
+  fi
+}
+
 for vdir in "${UNIT_DIRS[@]}"; do
   unit="$(sed -n 's/.*"unit": *"\([a-z]*\)".*/\1/p' "$vdir/manifest.json" | head -1)"
   [ "$UNIT" != all ] && [ "$UNIT" != "$unit" ] && continue
@@ -82,7 +105,7 @@ for vdir in "${UNIT_DIRS[@]}"; do
   name="${vdir#"$DIR"}"; name="${name#/}"; name="${name:-$unit}"
   top="$(top_of "$unit")"
   srcs=(); for f in $(rtl_of "$unit"); do srcs+=("$RTL/$f"); done
-  for f in stim.hex expect.hex params.txt; do
+  for f in stim.hex expect.hex params.txt fields.txt; do
     [ -f "$vdir/$f" ] || { fail "$unit: $vdir/$f missing"; continue 2; }
   done
   # params.txt: NAME=VALUE lines -> -P / -G overrides
@@ -95,14 +118,19 @@ for vdir in "${UNIT_DIRS[@]}"; do
   # the DUT takes the unit's own parameters only (not NVEC/STIM_W/EXP_W)
   LP=()
   for g in "${VP[@]}"; do case "$g" in -GNVEC=*|-GSTIM_W=*|-GEXP_W=*) ;; *) LP+=("$g") ;; esac; done
-  plus=(+stim="$vdir/stim.hex" +expect="$vdir/expect.hex")
+  plus=(+stim="$vdir/stim.hex" +expect="$vdir/expect.hex" +fields="$vdir/fields.txt")
+  vname="$(echo "$name" | tr '/' '_')"
+  TRACE=()
+  if [ -n "$VCD" ]; then mkdir -p "$VCD"; TRACE=(--trace); fi
   if [ "$SIM" != verilator ]; then
     RUNS=$((RUNS + 1))
     out="$WORK/$RUNS.$unit.icarus"
     if iverilog -g2005 -Wall -I "$HW/tb" "${IP[@]}" -s "$tb" -o "$out.vvp" \
          "$HW/tb/$tb.v" "${srcs[@]}" > "$out.build.log" 2>&1; then
-      vvp -n "$out.vvp" "${plus[@]}" +sig="$out.sig" > "$out.log" 2>&1
+      vplus=(); [ -n "$VCD" ] && vplus=(+vcd="$VCD/$vname.icarus.vcd")
+      vvp -n "$out.vvp" "${plus[@]}" "${vplus[@]}" +sig="$out.sig" > "$out.log" 2>&1
       check_run icarus "$name" "$vdir" "$out.log" "$out.sig" $?
+      [ -n "$VCD" ] && vcd_check icarus "$name" "$vdir" "$VCD/$vname.icarus.vcd"
     else
       fail "icarus $unit: build failed"; tail -20 "$out.build.log"
     fi
@@ -113,10 +141,12 @@ for vdir in "${UNIT_DIRS[@]}"; do
     if ! verilator --lint-only -Wall "${LP[@]}" --top-module "$top" "${srcs[@]}" > "$out.lint.log" 2>&1; then
       fail "verilator $unit: lint -Wall"; head -20 "$out.lint.log"
     fi
-    if verilator --binary -j 0 -Wno-fatal -I"$HW/tb" "${VP[@]}" --top-module "$tb" -Mdir "$out.obj" \
+    if verilator --binary "${TRACE[@]}" -j 0 -Wno-fatal -I"$HW/tb" "${VP[@]}" --top-module "$tb" -Mdir "$out.obj" \
          -o "$tb" "$HW/tb/$tb.v" "${srcs[@]}" > "$out.build.log" 2>&1; then
-      "$out.obj/$tb" "${plus[@]}" +sig="$out.sig" > "$out.log" 2>&1
+      vplus=(); [ -n "$VCD" ] && vplus=(+vcd="$VCD/$vname.verilator.vcd")
+      "$out.obj/$tb" "${plus[@]}" "${vplus[@]}" +sig="$out.sig" > "$out.log" 2>&1
       check_run verilator "$name" "$vdir" "$out.log" "$out.sig" $?
+      [ -n "$VCD" ] && vcd_check verilator "$name" "$vdir" "$VCD/$vname.verilator.vcd"
     else
       fail "verilator $unit: build failed"; tail -20 "$out.build.log"
     fi

@@ -169,3 +169,24 @@ fn messages_name_the_flag_and_help_defaults_parse() {
     let help = String::from_utf8(sqsim(&["vectors", "--help"]).stdout).unwrap();
     assert!(help.contains("[default: 112,112,24,24]"), "{help}");
 }
+
+#[test]
+fn vcd_diff_rejects_what_is_not_a_matching_vcd() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let o = sqsim(&["vectors", "--model", "edsr_x2", "--unit", "pe", "--layer", "body.0.body.0", "--count", "4", "--vcd", "--quiet", "--out", &d.join("pe").to_string_lossy()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let model = d.join("pe/model.vcd").to_string_lossy().into_owned();
+    let same = sqsim(&["vcd-diff", &model, &model]);
+    assert!(same.status.success() && String::from_utf8_lossy(&same.stdout).starts_with("identical: 5 signals over"), "{}", stderr(&same));
+    let text = std::fs::read_to_string(&model).unwrap();
+    let garbage = write(d, "g.vcd", b"\x89PNG not a vcd");
+    let empty = write(d, "e.vcd", b"");
+    let cut = write(d, "cut.vcd", &text.as_bytes()[..text.len() / 2]);
+    let renamed = write(d, "r.vcd", text.replace(" prod ", " product ").as_bytes());
+    fails_with(&["vcd-diff", &model, &garbage], "RTL VCD");
+    fails_with(&["vcd-diff", &empty, &model], "no <tb>.dut signals");
+    fails_with(&["vcd-diff", &model, &cut], "unexpected end");
+    fails_with(&["vcd-diff", &model, &renamed], "tb_pe.dut.prod");
+    fails_with(&["vcd-diff", &model, &d.join("missing.vcd").to_string_lossy()], "missing.vcd");
+}

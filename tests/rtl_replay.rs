@@ -66,7 +66,8 @@ fn pe_bench_passes_committed_vectors_and_fails_a_corrupted_copy() {
     std::fs::write(bad.join("expect.hex"), lines.join("\n") + "\n").unwrap();
     let (ok, out) = run_rtl(&["--sim", "icarus", bad.to_str().unwrap()]);
     assert!(!ok, "a corrupted expected word must fail the bench:\n{out}");
-    assert!(out.contains("MISMATCH cycle 7"), "{out}");
+    // the flipped bit is the word's LSB, the ovf flag: the report names it
+    assert!(out.contains("MISMATCH cycle 7 signal dut.ovf got "), "{out}");
     assert!(out.contains("RESULT FAIL 1 of 1290"), "{out}");
 }
 
@@ -110,6 +111,76 @@ fn mutated_rtl_fails_the_committed_vectors() {
         assert!(!ok, "mutant `{to}` in {file} must fail:\n{out}");
         assert!(out.contains("MISMATCH"), "{out}");
     }
+}
+
+/// `MISMATCH cycle N signal S got G expected E` lines as (N, S, G, E).
+fn mismatch_lines(out: &str) -> Vec<(usize, String, String, String)> {
+    out.lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.len() == 9 && w[0] == "MISMATCH" && w[1] == "cycle" && w[3] == "signal" && w[5] == "got" && w[7] == "expected")
+                .then(|| (w[2].parse().unwrap(), w[4].to_string(), w[6].to_string(), w[8].to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_mismatch_names_its_cycle_and_signal_and_the_vcds_show_it() {
+    if skip_without_iverilog() {
+        return;
+    }
+    // the committed array set's source, with the model's waveform
+    let tmp = tempfile::tempdir().unwrap();
+    let set = tmp.path().join("array");
+    let o = Command::new(env!("CARGO_BIN_EXE_sqsim"))
+        .args(["vectors", "--model", "edsr_x2", "--bits", "4", "--unit", "array", "--layer", "body.0.body.0", "--seed", "0", "--vcd", "--quiet", "--out"])
+        .arg(&set)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["stim.hex", "expect.hex", "fields.txt", "manifest.json"] {
+        assert_eq!(std::fs::read(set.join(f)).unwrap(), std::fs::read(root().join("vectors/array").join(f)).unwrap(), "{f}: --vcd changes the set");
+    }
+    let bin = env!("CARGO_BIN_EXE_sqsim");
+    let dumps = tmp.path().join("dumps");
+    let run = |rtl: &Path| {
+        let out = Command::new("bash")
+            .arg(root().join("hw/run_rtl.sh"))
+            .args(["--sim", "icarus", "--rtl", rtl.to_str().unwrap(), "--vcd", dumps.to_str().unwrap(), set.to_str().unwrap()])
+            .env("SQSIM_BIN", bin)
+            .output()
+            .unwrap();
+        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let (ok, out) = run(&root().join("hw/rtl"));
+    assert!(ok && out.contains("VCD icarus array: identical: 144 signals over 115 cycles"), "{out}");
+
+    // swapped weight banks: the tb names PE psums; vcd-diff finds the same first cycle
+    let rtl = tmp.path().join("rtl");
+    copy_dir(&root().join("hw/rtl"), &rtl);
+    let p = rtl.join("sq_array_ws.v");
+    let src = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, src.replacen(".w(tin[10] ? wb1 : wb0)", ".w(tin[10] ? wb0 : wb1)", 1)).unwrap();
+    let (ok, out) = run(&rtl);
+    assert!(!ok, "{out}");
+    let lines = mismatch_lines(&out);
+    assert!(!lines.is_empty(), "{out}");
+    // each named value is the CSV's expected value of that signal's field at that cycle
+    let m: Value = serde_json::from_slice(&std::fs::read(set.join("manifest.json")).unwrap()).unwrap();
+    let mut rd = csv::Reader::from_path(set.join("vectors.csv")).unwrap();
+    let head: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<Vec<String>> = rd.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    for (n, sig, got, want) in &lines {
+        assert!(sig.starts_with("dut.g_row[") && sig.contains("].g_col["), "{sig}");
+        let f = m["layout"]["expect_fields"].as_array().unwrap().iter().find(|f| f["signal"] == sig.as_str()).unwrap_or_else(|| panic!("{sig}"));
+        let col = head.iter().position(|h| *h == format!("exp_{}", f["name"].as_str().unwrap())).unwrap();
+        assert_eq!(&rows[*n][col], want, "cycle {n} {sig}");
+        assert_ne!(got, want);
+    }
+    let first = lines[0].0;
+    let diff = std::fs::read_to_string(dumps.join("array.icarus.vcd.diff")).unwrap();
+    assert!(diff.starts_with(&format!("first difference at cycle {first} ")), "{diff}\n{out}");
+    assert!(diff.contains(&format!("tb_array.{}", lines[0].1)), "{diff}");
 }
 
 fn sha256_hex(b: &[u8]) -> String {

@@ -96,9 +96,13 @@ module sq_array_ws #(
                         ps  <= !tin[11] ? {T{1'b0}} : (tin[9] ? psum_c : pin);
                     end
                 end
+                // named taps of the token register: the signals `sqsim
+                // vectors --vcd` writes for the cycle model's PE (r, c)
+                wire                tv    = tok[11];
+                wire [8:0]          tcode = tok[8:0];
                 assign tok_all[I*TK +: TK] = tok;
-                assign tok_valid[I]        = tok[11];
-                assign tok_code[I*9 +: 9]  = tok[8:0];
+                assign tok_valid[I]        = tv;
+                assign tok_code[I*9 +: 9]  = tcode;
                 assign ps_valid[I]         = pv;
                 assign ps_val[I*T +: T]    = ps;
             end

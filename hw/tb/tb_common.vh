@@ -2,7 +2,10 @@
 // NVEC, STIM_W, EXP_W, STIM_CALC, EXP_CALC and the `got` wire (the DUT's
 // outputs packed like an expected word); the tb drives `stim_i` into the DUT.
 // Each cycle: apply vector n, clock edge, compare, fold into the signature.
-// Plusargs: +stim=FILE +expect=FILE +sig=FILE (signature file written at the end).
+// Plusargs: +stim=FILE +expect=FILE +sig=FILE (signature file written at the end),
+// +fields=FILE (the set's fields.txt: one "signal lsb bits signed" line per
+// expected field, so a mismatch names the cycle and the RTL signal), and
+// optionally +vcd=FILE (dump every signal; Verilator needs --trace).
 // Prints "RESULT PASS" or "RESULT FAIL"; hw/run_rtl.sh greps the marker and
 // compares the signature with the manifest's.
 // sig and errors are initialized in their declarations: Verilator 5.006
@@ -12,7 +15,13 @@ reg                clk = 1'b0;
 reg [STIM_W-1:0]   stim_mem [0:NVEC-1];
 reg [EXP_W-1:0]    exp_mem  [0:NVEC-1];
 reg [STIM_W-1:0]   stim_i;
-reg [8*1024-1:0]   f_stim, f_exp, f_sig;
+reg [8*1024-1:0]   f_stim, f_exp, f_sig, f_fields, f_vcd;
+localparam integer MAXF = 1024;    // expected fields a set may have
+reg [8*128-1:0]    fld_name [0:MAXF-1];
+integer            fld_lsb  [0:MAXF-1];
+integer            fld_bits [0:MAXF-1];
+integer            fld_sgn  [0:MAXF-1];
+integer            nfld = 0;
 reg [31:0]         sig = 32'h811c9dc5;
 integer            errors = 0;
 integer            n, fd;
@@ -31,6 +40,71 @@ function [31:0] fnv_word;
     end
 endfunction
 
+// Reads fields.txt; returns the number of fields read (0 on a bad file).
+task read_fields;
+    integer fdf, rc;
+    reg [8*128-1:0] nm;
+    integer lsb, bits, sgn;
+    begin
+        nfld = 0;
+        fdf = $fopen(f_fields, "r");
+        if (fdf != 0) begin
+            rc = 4;
+            while (rc == 4 && nfld < MAXF) begin
+                rc = $fscanf(fdf, "%s %d %d %d\n", nm, lsb, bits, sgn);
+                if (rc == 4) begin
+                    fld_name[nfld] = nm;
+                    fld_lsb[nfld]  = lsb;
+                    fld_bits[nfld] = bits;
+                    fld_sgn[nfld]  = sgn;
+                    nfld = nfld + 1;
+                end
+            end
+            $fclose(fdf);
+        end
+    end
+endtask
+
+// Decimal text of a field value v (its bits under mask); neg: v is negative
+// in two's complement of the field's width.
+task signed_text;
+    input [EXP_W-1:0]    v;
+    input                neg;
+    input [EXP_W-1:0]    mask;
+    output [8*400-1:0]   txt;
+    begin
+        if (neg) $sformat(txt, "-%0d", (~v + 1'b1) & mask);
+        else     $sformat(txt, "%0d", v);
+    end
+endtask
+
+// One MISMATCH line per differing field of vector n (signed fields in decimal
+// with their sign), at most `budget` lines; returns how many it printed.
+task report_fields;
+    input integer          n;
+    input [EXP_W-1:0]      g, x;
+    input integer          budget;
+    output integer         printed;
+    integer f;
+    reg [EXP_W-1:0] mask, gv, xv;
+    reg [8*400-1:0] gs, xs;
+    begin
+        printed = 0;
+        for (f = 0; f < nfld; f = f + 1) begin
+            mask = ~({EXP_W{1'b1}} << fld_bits[f]);
+            gv = (g >> fld_lsb[f]) & mask;
+            xv = (x >> fld_lsb[f]) & mask;
+            if (gv !== xv && printed < budget) begin
+                printed = printed + 1;
+                signed_text(gv, fld_sgn[f] != 0 && gv[fld_bits[f]-1] === 1'b1, mask, gs);
+                signed_text(xv, fld_sgn[f] != 0 && xv[fld_bits[f]-1] === 1'b1, mask, xs);
+                $display("MISMATCH cycle %0d signal %0s got %0s expected %0s", n, fld_name[f], gs, xs);
+            end
+        end
+    end
+endtask
+
+integer shown = 0, got_lines;
 initial begin
     stim_i = {STIM_W{1'b0}};
     if (STIM_W != STIM_CALC || EXP_W != EXP_CALC) begin
@@ -42,6 +116,20 @@ initial begin
         $display("RESULT FAIL usage: +stim=FILE +expect=FILE +sig=FILE");
         $finish;
     end
+    if (!$value$plusargs("fields=%s", f_fields)) begin
+        $display("RESULT FAIL usage: +fields=FILE (the set's fields.txt)");
+        $finish;
+    end
+    read_fields;
+    if (nfld == 0) begin
+        $display("RESULT FAIL %0s: no field lines", f_fields);
+        $finish;
+    end
+    if ($value$plusargs("vcd=%s", f_vcd)) begin
+        $dumpfile(f_vcd);
+        $dumpvars(1, clk);
+        $dumpvars(0, dut);
+    end
     $readmemh(f_stim, stim_mem);
     $readmemh(f_exp, exp_mem);
     for (n = 0; n < NVEC; n = n + 1) begin
@@ -50,8 +138,10 @@ initial begin
         #1;
         if (got !== exp_mem[n]) begin
             errors = errors + 1;
-            if (errors <= 10)
-                $display("MISMATCH cycle %0d: got %h expected %h", n, got, exp_mem[n]);
+            if (shown < 10) begin
+                report_fields(n, got, exp_mem[n], 10 - shown, got_lines);
+                shown = shown + got_lines;
+            end
         end
         sig = fnv_word(sig, got);
         #4 clk = 1'b0;

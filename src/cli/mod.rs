@@ -14,6 +14,7 @@ mod select_cmd;
 mod sweep_cmd;
 mod uset_cmd;
 mod vectors_cmd;
+mod vcd_diff_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -46,6 +47,8 @@ enum Cmd {
     Merge(merge_cmd::Args),
     /// Write RTL test vectors ($readmemh hex + CSV + manifest) from a real layer.
     Vectors(vectors_cmd::Args),
+    /// Compare a set's model.vcd with the testbench's RTL dump: first differing cycle and signals.
+    VcdDiff(vcd_diff_cmd::Args),
     /// Self-contained HTML sign-off report: accuracy vs bits, per-layer error, activations, cost, crops.
     Report(report_cmd::Args),
 }
@@ -76,6 +79,7 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Compare(a) => compare_cmd::run(a),
         Cmd::Merge(a) => merge_cmd::run(a),
         Cmd::Vectors(a) => vectors_cmd::run(a),
+        Cmd::VcdDiff(a) => vcd_diff_cmd::run(a),
         Cmd::Report(a) => report_cmd::run(a),
     }
 }

@@ -40,6 +40,12 @@ pub struct Args {
     calib: Option<PathBuf>,
     #[arg(long)]
     out: PathBuf,
+    /// Also write model.vcd into each set: the expected values under the RTL's
+    /// signal names (for the array, the stepped cycle model's PE registers),
+    /// to open beside the testbench's dump (`hw/run_rtl.sh --vcd DIR`) or
+    /// compare with `sqsim vcd-diff`.
+    #[arg(long)]
+    vcd: bool,
     #[arg(long)]
     quiet: bool,
 }
@@ -81,6 +87,12 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let image_label = label(&image);
         let req = Request { unit: u, window: win, count: a.count, seed: a.seed, image_label: &image_label, hw_origin: &hw_origin };
         let set = write_unit(&ld, &spec, &req, &dir)?;
+        if a.vcd {
+            let p = sqsim::vectors::vcd::write_model_vcd(&set, u.testbench(), &dir)?;
+            if !a.quiet {
+                println!("wrote {}", p.display());
+            }
+        }
         if !a.quiet {
             println!(
                 "wrote {}: {} vectors ({} stimulus bits, {} expected bits), signature {:08x}",

@@ -153,11 +153,12 @@ pub fn array_set(ld: &LayerData, win: &Window, seed: u64) -> Result<(VectorSet, 
     let mut outputs = Vec::new();
     for r in 0..kk {
         for c in 0..cols {
+            let pe = format!("dut.g_row[{r}].g_col[{c}]");
             outputs.extend([
-                Field::u(format!("tv_{r}_{c}"), 1),
-                Field::u(format!("tcode_{r}_{c}"), cw),
-                Field::u(format!("pv_{r}_{c}"), 1),
-                Field::s(format!("psum_{r}_{c}"), t_bits),
+                Field::u(format!("tv_{r}_{c}"), 1).at(format!("{pe}.tv")),
+                Field::u(format!("tcode_{r}_{c}"), cw).at(format!("{pe}.tcode")),
+                Field::u(format!("pv_{r}_{c}"), 1).at(format!("{pe}.pv")),
+                Field::s(format!("psum_{r}_{c}"), t_bits).at(format!("{pe}.ps")),
             ]);
         }
     }

@@ -11,6 +11,7 @@ pub mod source;
 pub mod stats;
 pub mod thresh;
 pub mod units;
+pub mod vcd;
 
 pub use pack::{Field, Kind, Row, VectorSet};
 pub use source::{capture, LayerData, SourceSpec};
@@ -58,6 +59,21 @@ impl Unit {
             Unit::Mu => "mu",
             Unit::Requant => "requant",
             Unit::Array => "array",
+        }
+    }
+    /// The testbench module in hw/tb that replays the unit's sets (also
+    /// `hw/run_rtl.sh`'s table).
+    pub fn testbench(self) -> &'static str {
+        match self {
+            Unit::Pe => "tb_pe",
+            Unit::Quantizer => "tb_quant",
+            Unit::Denorm => "tb_denorm",
+            Unit::Stats => "tb_stats",
+            Unit::Norm => "tb_norm",
+            Unit::Thresh => "tb_thresh",
+            Unit::Mu => "tb_mu",
+            Unit::Requant => "tb_requant",
+            Unit::Array => "tb_array",
         }
     }
 }

@@ -14,14 +14,28 @@ pub struct Field {
     pub bits: u32,
     /// Two's complement when true, else unsigned.
     pub signed: bool,
+    /// The RTL signal an expected field is, below the testbench, when it is
+    /// not the DUT port of the field's name (`dut.<name>`): e.g.
+    /// `dut.g_row[3].g_col[1].ps`, or a slice `dut.shift[15:12]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtl: Option<String>,
 }
 
 impl Field {
     pub fn s(name: impl Into<String>, bits: u32) -> Self {
-        Field { name: name.into(), bits, signed: true }
+        Field { name: name.into(), bits, signed: true, rtl: None }
     }
     pub fn u(name: impl Into<String>, bits: u32) -> Self {
-        Field { name: name.into(), bits, signed: false }
+        Field { name: name.into(), bits, signed: false, rtl: None }
+    }
+    /// Names the RTL signal (below the testbench) this expected field is.
+    pub fn at(mut self, signal: impl Into<String>) -> Self {
+        self.rtl = Some(signal.into());
+        self
+    }
+    /// The RTL signal below the testbench: `rtl`, else the DUT port `dut.<name>`.
+    pub fn signal(&self) -> String {
+        self.rtl.clone().unwrap_or_else(|| format!("dut.{}", self.name))
     }
     fn range(&self) -> (i128, i128) {
         if self.signed {
@@ -133,7 +147,7 @@ fn field_json(fields: &[Field]) -> Vec<serde_json::Value> {
         .iter()
         .map(|f| {
             msb -= f.bits;
-            serde_json::json!({"name": f.name, "bits": f.bits, "signed": f.signed, "lsb": msb})
+            serde_json::json!({"name": f.name, "bits": f.bits, "signed": f.signed, "lsb": msb, "signal": f.signal()})
         })
         .collect()
 }
@@ -186,7 +200,20 @@ impl VectorSet {
             ("expect.hex".into(), self.hex_file(&self.outputs, |r| &r.outputs)?),
             ("vectors.csv".into(), self.csv_file()?),
             ("params.txt".into(), params.into_bytes()),
+            ("fields.txt".into(), self.fields_file().into_bytes()),
         ])
+    }
+
+    /// `fields.txt`: one `signal lsb bits signed` line per expected field,
+    /// which the testbenches read to name the signal of a mismatch.
+    fn fields_file(&self) -> String {
+        let mut msb = self.expect_bits();
+        let mut s = String::new();
+        for f in &self.outputs {
+            msb -= f.bits;
+            s.push_str(&format!("{} {msb} {} {}\n", f.signal(), f.bits, f.signed as u8));
+        }
+        s
     }
 
     /// Writes every file atomically into `dir` (created if missing), the
@@ -237,6 +264,8 @@ mod tests {
     #[test]
     fn packs_msb_first_twos_complement() {
         let f = [Field::s("a", 5), Field::u("b", 9), Field::u("c", 1)];
+        let set = VectorSet { unit: "t".into(), inputs: vec![], outputs: f.to_vec(), rows: vec![], params: BTreeMap::new() };
+        assert_eq!(set.fields_file(), "dut.a 10 5 1\ndut.b 1 9 0\ndut.c 0 1 0\n");
         // -3 in 5 bits = 11101, 0x1ff = 1_1111_1111, 1 → 15 bits 111011111111111 → 0x77ff
         assert_eq!(pack_hex(&f, &[-3, 0x1ff, 1]).unwrap(), "77ff");
         assert_eq!(pack_hex(&f, &[0, 0, 0]).unwrap(), "0000");

@@ -111,9 +111,12 @@ pub fn pe_set(ld: &LayerData, win: &Window, count: usize, seed: u64) -> Result<V
     let t = dp.tap_sum_bits;
     let inputs = vec![Field::s("w", pe.w_bits), Field::u("code", cw), Field::s("psum_in", t)];
     let mut outputs = Vec::new();
-    for i in 1..=pe.ws.words.len() {
-        outputs.push(Field::u(format!("shift{i}"), SHIFT_BITS));
-        outputs.push(Field::u(format!("en{i}"), 1));
+    // sq_pe's `shift` and `en` buses hold word 1 at the top
+    let nw = pe.ws.words.len() as u32;
+    for i in 1..=nw {
+        let hi = (nw - i + 1) * SHIFT_BITS - 1;
+        outputs.push(Field::u(format!("shift{i}"), SHIFT_BITS).at(format!("dut.shift[{hi}:{}]", hi + 1 - SHIFT_BITS)));
+        outputs.push(Field::u(format!("en{i}"), 1).at(format!("dut.en[{}]", nw - i)));
     }
     outputs.extend([Field::s("prod", pe.w_bits + pe.f + 1), Field::s("psum_out", t), Field::u("ovf", 1)]);
 
