@@ -64,6 +64,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/run_rtl.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 FAILS=0
 RUNS=0
+TRACE=()
+if [ -n "$VCD" ]; then mkdir -p "$VCD"; TRACE=(--trace); fi
 
 fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 
@@ -120,8 +122,6 @@ for vdir in "${UNIT_DIRS[@]}"; do
   for g in "${VP[@]}"; do case "$g" in -GNVEC=*|-GSTIM_W=*|-GEXP_W=*) ;; *) LP+=("$g") ;; esac; done
   plus=(+stim="$vdir/stim.hex" +expect="$vdir/expect.hex" +fields="$vdir/fields.txt")
   vname="$(echo "$name" | tr '/' '_')"
-  TRACE=()
-  if [ -n "$VCD" ]; then mkdir -p "$VCD"; TRACE=(--trace); fi
   if [ "$SIM" != verilator ]; then
     RUNS=$((RUNS + 1))
     out="$WORK/$RUNS.$unit.icarus"

@@ -104,7 +104,7 @@ task report_fields;
     end
 endtask
 
-integer shown = 0, got_lines;
+integer shown = 0, got_lines, fbits;
 initial begin
     stim_i = {STIM_W{1'b0}};
     if (STIM_W != STIM_CALC || EXP_W != EXP_CALC) begin
@@ -121,8 +121,10 @@ initial begin
         $finish;
     end
     read_fields;
-    if (nfld == 0) begin
-        $display("RESULT FAIL %0s: no field lines", f_fields);
+    fbits = 0;
+    for (n = 0; n < nfld; n = n + 1) fbits = fbits + fld_bits[n];
+    if (fbits != EXP_W) begin   // a truncated, malformed or foreign fields.txt
+        $display("RESULT FAIL %0s: %0d field lines of %0d bits, the expected word has %0d", f_fields, nfld, fbits, EXP_W);
         $finish;
     end
     if ($value$plusargs("vcd=%s", f_vcd)) begin
