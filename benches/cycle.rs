@@ -1,6 +1,10 @@
 //! Cycle model speed: stepped-mode throughput in PE-cycles per second
 //! (rows × cols × cycles simulated, register by register) on a 64→64 3×3
-//! layer, and the whole edsr_x2 cost report (timing mode) for Set5 baby.
+//! layer, the committed layer-engine set's layer (edsr_x2 body.0.body.0,
+//! 64→64, 8×8 window of the Set5 baby crop) in array cycles per second —
+//! the figure beside the RTL's (hw/run_rtl.sh prints the simulators' wall
+//! time for the same set) — and the whole edsr_x2 cost report (timing
+//! mode) for Set5 baby.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sqsim::config::{Dataflow, HwConfig};
 use sqsim::cycle::cost::CostTable;
@@ -13,6 +17,8 @@ use sqsim::quant::{quantize_weights, Granularity};
 use sqsim::rng::SplitMix64;
 use sqsim::select::{select, Method, SelectConfig};
 use sqsim::sq::UniversalSet;
+use sqsim::vectors::layer::{engine_problem, step_engine_problem};
+use sqsim::vectors::{capture, SourceSpec, Window};
 
 fn layer(c: usize, h: usize, w: usize) -> (QuantLayer, Vec<i64>) {
     let mut r = SplitMix64::new(7);
@@ -47,6 +53,18 @@ fn bench(cr: &mut Criterion) {
         g.finish();
     }
     let model = sqsim::model::load_builtin("edsr_x2").unwrap();
+    // the same layer and window as vectors/layer/edsr_x2.body.0.body.0 (scripts/gen_vectors.sh)
+    let image = sqsim::paths::data_dir().join("Set5/baby.png");
+    let spec = SourceSpec { model: "edsr_x2".into(), bits: 4, layer: "body.0.body.0".into(), image, crop: [112, 112, 24, 24] };
+    let ld = capture(&model, &spec, &HwConfig::default(), None).unwrap();
+    let prob = engine_problem(&ld, &Window { y: 0, x: 0, h: 8, w: 8 }).unwrap();
+    let cycles = step_engine_problem(&prob, ld.post_relu).unwrap().counters.cycles;
+    let mut g = cr.benchmark_group("layer_engine_set_edsr_x2_body0_8x8");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(cycles));
+    g.bench_function("stepped_array_cycles", |b| b.iter(|| step_engine_problem(&prob, ld.post_relu).unwrap()));
+    g.finish();
+
     let pair = sqsim::image::make_pair(&sqsim::paths::data_dir().join("Set5/baby.png"), 2).unwrap();
     let cfg = HwConfig::default();
     let mut g = cr.benchmark_group("cost_report");

@@ -2,7 +2,7 @@
 # Replays sqsim RTL vectors through the reference RTL on Icarus Verilog and
 # Verilator and fails on any mismatch.
 #
-#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|stats|norm|thresh|mu|requant|array|all]
+#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|stats|norm|thresh|mu|requant|array|layer|all]
 #                 [--rtl RTL_DIR] [--vcd OUT_DIR] [DIR]
 #
 # DIR is searched for vector sets (directories holding manifest.json, e.g.
@@ -43,10 +43,10 @@ RTL="${RTL:-$HW/rtl}"
 case "$SIM" in icarus|verilator|both) ;; *) echo "run_rtl.sh: --sim must be icarus, verilator or both" >&2; exit 2 ;; esac
 
 # unit -> testbench top and RTL source
-tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; stats) echo tb_stats ;; norm) echo tb_norm ;; thresh) echo tb_thresh ;; mu) echo tb_mu ;; requant) echo tb_requant ;; array) echo tb_array ;; *) return 1 ;; esac; }
-top_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; stats) echo sq_stats_acc ;; norm) echo sq_norm_enc ;; thresh) echo sq_thresh ;; mu) echo sq_mu ;; requant) echo sq_requant ;; array) echo sq_array_ws ;; *) return 1 ;; esac; }
+tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; stats) echo tb_stats ;; norm) echo tb_norm ;; thresh) echo tb_thresh ;; mu) echo tb_mu ;; requant) echo tb_requant ;; array) echo tb_array ;; layer) echo tb_layer ;; *) return 1 ;; esac; }
+top_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; stats) echo sq_stats_acc ;; norm) echo sq_norm_enc ;; thresh) echo sq_thresh ;; mu) echo sq_mu ;; requant) echo sq_requant ;; array) echo sq_array_ws ;; layer) echo sq_layer ;; *) return 1 ;; esac; }
 # RTL files of a unit (relative to the RTL directory)
-rtl_of() { case "$1" in pe) echo "sq_fit.v sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo "sq_fit.v sq_denorm.v" ;; stats) echo sq_stats_acc.v ;; norm) echo sq_norm_enc.v ;; thresh) echo sq_thresh.v ;; mu) echo "sq_fit.v sq_mu.v" ;; requant) echo "sq_fit.v sq_requant.v" ;; array) echo "sq_fit.v sq_pe_core.v sq_array_ws.v" ;; *) return 1 ;; esac; }
+rtl_of() { case "$1" in pe) echo "sq_fit.v sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo "sq_fit.v sq_denorm.v" ;; stats) echo sq_stats_acc.v ;; norm) echo sq_norm_enc.v ;; thresh) echo sq_thresh.v ;; mu) echo "sq_fit.v sq_mu.v" ;; requant) echo "sq_fit.v sq_requant.v" ;; array) echo "sq_fit.v sq_pe_core.v sq_array_ws.v" ;; layer) echo "sq_fit.v sq_pe_core.v sq_array_ws.v sq_stats_acc.v sq_norm_enc.v sq_thresh.v sq_quant.v sq_mu.v sq_denorm.v sq_requant.v sq_layer.v" ;; *) return 1 ;; esac; }
 
 # every vector set under DIR, in a fixed order
 UNIT_DIRS=()
@@ -68,6 +68,8 @@ TRACE=()
 if [ -n "$VCD" ]; then mkdir -p "$VCD"; TRACE=(--trace); fi
 
 fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
+# seconds since a `date +%s%N` stamp, two decimals
+wall_s() { local ns=$(( $(date +%s%N) - $1 )); printf '%d.%02d' $((ns / 1000000000)) $(( (ns / 10000000) % 100 )); }
 
 # check_run SIM UNIT VDIR LOG SIGFILE RC
 check_run() {
@@ -82,6 +84,9 @@ check_run() {
     fail "$sim $unit: signature ${got:-none} != manifest ${want:-none}"; return
   fi
   echo "PASS $sim $unit: $(cat "$sigf")"
+  # whole-layer runs: the engine's per-phase cycle counts beside the cycle model's
+  # (and the simulation's wall time, build excluded)
+  grep -m1 '^cycles ' "$log" | sed "s/\$/; $sim wall ${SIM_S:-?} s/; s/^/  /" || true
 }
 
 # vcd_check SIM NAME VDIR DUMP: the dump against the set's model.vcd
@@ -119,7 +124,7 @@ for vdir in "${UNIT_DIRS[@]}"; do
   done < "$vdir/params.txt"
   # the DUT takes the unit's own parameters only (not NVEC/STIM_W/EXP_W)
   LP=()
-  for g in "${VP[@]}"; do case "$g" in -GNVEC=*|-GSTIM_W=*|-GEXP_W=*) ;; *) LP+=("$g") ;; esac; done
+  for g in "${VP[@]}"; do case "$g" in -GNVEC=*|-GSTIM_W=*|-GEXP_W=*|-GNOUT=*|-GEXP_*) ;; *) LP+=("$g") ;; esac; done
   plus=(+stim="$vdir/stim.hex" +expect="$vdir/expect.hex" +fields="$vdir/fields.txt")
   vname="$(echo "$name" | tr '/' '_')"
   if [ "$SIM" != verilator ]; then
@@ -128,8 +133,10 @@ for vdir in "${UNIT_DIRS[@]}"; do
     if iverilog -g2005 -Wall -I "$HW/tb" "${IP[@]}" -s "$tb" -o "$out.vvp" \
          "$HW/tb/$tb.v" "${srcs[@]}" > "$out.build.log" 2>&1; then
       vplus=(); [ -n "$VCD" ] && vplus=(+vcd="$VCD/$vname.icarus.vcd")
+      t0=$(date +%s%N)
       vvp -n "$out.vvp" "${plus[@]}" "${vplus[@]}" +sig="$out.sig" > "$out.log" 2>&1
-      check_run icarus "$name" "$vdir" "$out.log" "$out.sig" $?
+      rc=$?; SIM_S=$(wall_s "$t0")
+      check_run icarus "$name" "$vdir" "$out.log" "$out.sig" $rc
       [ -n "$VCD" ] && vcd_check icarus "$name" "$vdir" "$VCD/$vname.icarus.vcd"
     else
       fail "icarus $unit: build failed"; tail -20 "$out.build.log"
@@ -144,8 +151,10 @@ for vdir in "${UNIT_DIRS[@]}"; do
     if verilator --binary "${TRACE[@]}" -j 0 -Wno-fatal -I"$HW/tb" "${VP[@]}" --top-module "$tb" -Mdir "$out.obj" \
          -o "$tb" "$HW/tb/$tb.v" "${srcs[@]}" > "$out.build.log" 2>&1; then
       vplus=(); [ -n "$VCD" ] && vplus=(+vcd="$VCD/$vname.verilator.vcd")
+      t0=$(date +%s%N)
       "$out.obj/$tb" "${plus[@]}" "${vplus[@]}" +sig="$out.sig" > "$out.log" 2>&1
-      check_run verilator "$name" "$vdir" "$out.log" "$out.sig" $?
+      rc=$?; SIM_S=$(wall_s "$t0")
+      check_run verilator "$name" "$vdir" "$out.log" "$out.sig" $rc
       [ -n "$VCD" ] && vcd_check verilator "$name" "$vdir" "$VCD/$vname.verilator.vcd"
     else
       fail "verilator $unit: build failed"; tail -20 "$out.build.log"

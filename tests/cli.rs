@@ -190,3 +190,30 @@ fn vcd_diff_rejects_what_is_not_a_matching_vcd() {
     fails_with(&["vcd-diff", &model, &renamed], "tb_pe.dut.prod");
     fails_with(&["vcd-diff", &model, &d.join("missing.vcd").to_string_lossy()], "missing.vcd");
 }
+
+#[test]
+fn layer_vectors_refuse_what_the_engine_cannot_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("l");
+    let out = out.to_str().unwrap();
+    let base = ["vectors", "--model", "edsr_x2", "--unit", "layer", "--layer", "body.0.body.0", "--quiet", "--out", out];
+    let with = |extra: &[&str]| -> Vec<String> { base.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let check = |extra: &[&str], needle: &str| {
+        let a = with(extra);
+        fails_with(&a.iter().map(String::as_str).collect::<Vec<_>>(), needle);
+        assert!(!tmp.path().join("l").exists(), "a refused set writes nothing");
+    };
+    check(&["--tile", "0,0,1,1", "--channels", "2,2"], "at least 2 pixels");
+    check(&["--channels", "65,4"], "is not within 64,64");
+    check(&["--channels", "0,4"], "is not within");
+    check(&["--channels", "4"], "two comma-separated numbers");
+    check(&["--tile", "0,0,4,4", "--hw", "hw/configs/os_9x16.toml"], "output-stationary preset has no RTL");
+    // a cut set is the cut conv's reference, and says so
+    let a = with(&["--tile", "0,0,2,3", "--channels", "2,3"]);
+    let o = sqsim(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("l/manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["source"]["layer_shape"]["in_c"], 2);
+    assert_eq!(m["source"]["layer_name"], "body.0.body.0 channels 2->3");
+    assert_eq!(m["params"]["NOUT"], 18);
+}

@@ -113,6 +113,60 @@ fn mutated_rtl_fails_the_committed_vectors() {
     }
 }
 
+/// A small whole-layer set (a channel cut of a real layer), written into `dir`.
+fn small_layer_set(dir: &Path, extra: &[&str]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_sqsim"))
+        .current_dir(root())
+        .args(["vectors", "--model", "edsr_x2", "--bits", "4", "--unit", "layer", "--quiet", "--out"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn layer_engine_matches_the_model_and_the_cycle_count_and_mutants_fail() {
+    if skip_without_iverilog() {
+        return;
+    }
+    // weight-bound (6 pixels per pass, 20 outputs: a full and a partial column
+    // group), and narrow wrapping registers with real tap-sum and accumulator overflows
+    let tmp = tempfile::tempdir().unwrap();
+    let (wb, nw) = (tmp.path().join("sets/weight_bound"), tmp.path().join("sets/narrow"));
+    small_layer_set(&wb, &["--layer", "body.0.body.0", "--tile", "5,7,2,3", "--channels", "3,20"]);
+    small_layer_set(&nw, &["--layer", "body.1.body.0", "--tile", "0,0,5,6", "--channels", "6,6", "--hw", "hw/tb/narrow_wrap.toml"]);
+    let params = |d: &Path| -> Value { serde_json::from_slice::<Value>(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap()["params"].clone() };
+    let (pw, pn) = (params(&wb), params(&nw));
+    // the closed form (9 + 3·6 + 8 + 15 + 4 per group) would be lower: the loader binds
+    assert_eq!(pw["EXP_CYC_ARRAY"], 97);
+    assert!(pn["EXP_OVF_TAP"].as_i64().unwrap() > 0 && pn["EXP_OVF_ACC"].as_i64().unwrap() > 0, "{pn}");
+    let sets = tmp.path().join("sets");
+    let (ok, out) = run_rtl(&["--sim", "icarus", sets.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    assert!(out.contains("PASS icarus weight_bound: vectors 234 mismatches 0"), "{out}");
+    assert!(out.contains("array 97 (cycle model 97)"), "the engine's array phase takes the cycle model's count:\n{out}");
+    // a bank freed one cycle early, swapped top/bottom border classes, the
+    // first channel accumulating onto a stale psum, tap-sum overflows not counted
+    let mutants = [
+        ("last_iss[lp[0]] + C - 1) ? l0 + LW - 1 : last_iss[lp[0]] + C - 1)", "last_iss[lp[0]] + C - 2) ? l0 + LW - 1 : last_iss[lp[0]] + C - 2)", "cyc_array"),
+        ("y == H - 1, y == 0, x == WI - 1", "y == 0, y == H - 1, x == WI - 1", "dut.omem"),
+        (".acc_in(m1[MT-2] ? {D{1'b0}} : pm[m1[31:0]])", ".acc_in(pm[m1[31:0]])", "dut.omem"),
+        ("ovf_tap <= ovf_tap + popc(a_ov);", "ovf_tap <= ovf_tap;", "ovf_tap"),
+    ];
+    for (from, to, named) in mutants {
+        let rtl = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("hw/rtl"), rtl.path());
+        let p = rtl.path().join("sq_layer.v");
+        let src = std::fs::read_to_string(&p).unwrap();
+        assert!(src.contains(from), "sq_layer.v no longer contains `{from}`: update the mutant");
+        std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
+        let (ok, out) = run_rtl(&["--sim", "icarus", "--rtl", rtl.path().to_str().unwrap(), sets.to_str().unwrap()]);
+        assert!(!ok, "mutant `{to}` must fail:\n{out}");
+        assert!(out.contains("MISMATCH") && out.contains(named), "mutant `{to}`: {out}");
+    }
+}
+
 /// `MISMATCH cycle N signal S got G expected E` lines as (N, S, G, E).
 fn mismatch_lines(out: &str) -> Vec<(usize, String, String, String)> {
     out.lines()
@@ -139,7 +193,7 @@ fn a_mismatch_names_its_cycle_and_signal_and_the_vcds_show_it() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for f in ["stim.hex", "expect.hex", "fields.txt", "manifest.json"] {
-        assert_eq!(std::fs::read(set.join(f)).unwrap(), std::fs::read(root().join("vectors/array").join(f)).unwrap(), "{f}: --vcd changes the set");
+        assert!(std::fs::read(set.join(f)).unwrap() == std::fs::read(root().join("vectors/array").join(f)).unwrap(), "{f}: --vcd changes the set (or vectors/ is stale: scripts/gen_vectors.sh)");
     }
     let bin = env!("CARGO_BIN_EXE_sqsim");
     let dumps = tmp.path().join("dumps");
@@ -250,6 +304,19 @@ fn committed_vectors_match_their_manifests() {
         check_set(&root().join("vectors").join(unit));
         check_set(&root().join("vectors/narrow_wrap").join(unit));
     }
+    for set in ["layer/edsr_x2.body.0.body.0", "layer/edsr_x2.body.3.body.2", "layer/rdn_x2.LFF_1", "narrow_wrap/layer"] {
+        let dir = root().join("vectors").join(set);
+        check_set(&dir);
+        let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(m["unit"], "layer");
+        let p = &m["params"];
+        // whole layers: every input and output channel of the real conv
+        assert_eq!(p["CIN"].as_i64(), m["source"]["layer_shape"]["in_c"].as_i64());
+        assert!(p["CIN"].as_i64().unwrap() >= 64 && p["COUT"] == 64, "{set}: {p}");
+        assert_eq!((p["R"].as_i64(), p["C"].as_i64()), (Some(9), Some(16)), "{set}: the default 9x16 array");
+    }
+    let nw: Value = serde_json::from_slice(&std::fs::read(root().join("vectors/narrow_wrap/layer/manifest.json")).unwrap()).unwrap();
+    assert!(nw["params"]["EXP_OVF_TAP"].as_i64().unwrap() > 0 && nw["params"]["EXP_OVF_ACC"].as_i64().unwrap() > 0);
     for f in ["pow2", "full"] {
         let dir = root().join(format!("vectors/denorm_{f}/norm"));
         check_set(&dir);

@@ -31,23 +31,30 @@ module sq_array_ws #(
     output wire [R*C-1:0]   tok_valid, // PE (r, c) at index r*C + c
     output wire [R*C*9-1:0] tok_code,
     output wire [R*C-1:0]   ps_valid,
-    output wire [R*C*T-1:0] ps_val
+    output wire [R*C*T-1:0] ps_val,
+    output wire [R*C-1:0]   tap_ovf,   // PE (r, c)'s last write overflowed the tap-sum register
+    output wire [C*T-1:0]   ps_out     // the bottom row's partial sums (= ps_val's last C; an own
+                                       // port, so a consumer is not woken by every PE's write)
 );
     localparam integer TK = 12;        // token: {valid, bank, op, code[8:0]}
 
-    // every PE's token register; the last column's tokens leave the array
-    // (only their valid and code bits are observed), hence the waiver
+    // every PE's token and partial-sum register as its own net (arrays, not
+    // one wide vector: a simulator re-evaluates every reader of a vector when
+    // any part of it changes, which made a 9x16 array quadratic in Icarus);
+    // the last column's tokens leave the array (only their valid and code
+    // bits are observed), hence the waiver
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [R*C*TK-1:0] tok_all;
+    wire [TK-1:0]       tok_n [0:R*C-1];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [R*TK-1:0]   edge_tok;        // token entering column 0 of each row
+    wire signed [T-1:0] ps_n  [0:R*C-1];
+    wire [TK-1:0]       edge_tok [0:R-1];  // token entering column 0 of each row
 
     genvar r, c;
     generate
         for (r = 0; r < R; r = r + 1) begin : g_row
             wire [TK-1:0] fed = {in_valid, in_bank, in_op[r], in_code[r*9 +: 9]};
             if (r == 0) begin : g_noskew
-                assign edge_tok[0 +: TK] = fed;
+                assign edge_tok[0] = fed;
             end else begin : g_skew
                 reg [TK-1:0] sk [0:r-1];
                 integer s;
@@ -59,16 +66,16 @@ module sq_array_ws #(
                         for (s = 1; s < r; s = s + 1) sk[s] <= sk[s-1];
                     end
                 end
-                assign edge_tok[r*TK +: TK] = sk[r-1];
+                assign edge_tok[r] = sk[r-1];
             end
             for (c = 0; c < C; c = c + 1) begin : g_col
                 localparam integer I = r * C + c;
-                wire [TK-1:0] tin = (c == 0) ? edge_tok[r*TK +: TK] : tok_all[(I-1)*TK +: TK];
+                wire [TK-1:0] tin = (c == 0) ? edge_tok[r] : tok_n[(c == 0) ? I : I-1];
                 wire signed [T-1:0] pin;
                 if (r == 0) begin : g_top
                     assign pin = {T{1'b0}};
                 end else begin : g_below
-                    assign pin = ps_val[(I-C)*T +: T];
+                    assign pin = ps_n[I-C];
                 end
                 reg signed [W-1:0] wb0, wb1;
                 always @(posedge clk)
@@ -77,34 +84,43 @@ module sq_array_ws #(
                         else         wb0 <= wr_w[c*W +: W];
                     end
                 wire signed [T-1:0] psum_c;
+                wire                ovf_c;
                 /* verilator lint_off PINCONNECTEMPTY */
                 sq_pe_core #(.W(W), .F(F), .T(T), .SAT(SAT)) pe (
                     .w(tin[10] ? wb1 : wb0), .code(tin[8:0]), .psum_in(pin),
-                    .shift(), .en(), .prod(), .psum_out(psum_c), .ovf());
+                    .shift(), .en(), .prod(), .psum_out(psum_c), .ovf(ovf_c));
                 /* verilator lint_on PINCONNECTEMPTY */
                 reg [TK-1:0]        tok;
                 reg                 pv;
                 reg signed [T-1:0]  ps;
+                reg                 ov;
                 always @(posedge clk) begin
                     if (rst) begin
                         tok <= {TK{1'b0}};
                         pv  <= 1'b0;
                         ps  <= {T{1'b0}};
+                        ov  <= 1'b0;
                     end else begin
                         tok <= tin;
                         pv  <= tin[11];
                         ps  <= !tin[11] ? {T{1'b0}} : (tin[9] ? psum_c : pin);
+                        ov  <= tin[11] && tin[9] && ovf_c;
                     end
                 end
+                assign tap_ovf[I] = ov;
                 // named taps of the token register: the signals `sqsim
                 // vectors --vcd` writes for the cycle model's PE (r, c)
                 wire                tv    = tok[11];
                 wire [8:0]          tcode = tok[8:0];
-                assign tok_all[I*TK +: TK] = tok;
+                assign tok_n[I]              = tok;
+                assign ps_n[I]               = ps;
                 assign tok_valid[I]        = tv;
                 assign tok_code[I*9 +: 9]  = tcode;
                 assign ps_valid[I]         = pv;
                 assign ps_val[I*T +: T]    = ps;
+                if (r == R - 1) begin : g_out
+                    assign ps_out[c*T +: T] = ps;
+                end
             end
         end
     endgenerate

@@ -44,5 +44,5 @@ module tb_array;
         .in_op(in_op), .in_code(in_code),
         .wr_en(stim_i[C*W+RB+1]), .wr_row(stim_i[C*W+1 +: RB]), .wr_bank(stim_i[C*W]),
         .wr_w(wr_w),
-        .tok_valid(tv), .tok_code(tcode), .ps_valid(pv), .ps_val(ps));
+        .tok_valid(tv), .tok_code(tcode), .ps_valid(pv), .ps_val(ps), .tap_ovf(), .ps_out());
 endmodule

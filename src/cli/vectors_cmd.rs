@@ -11,7 +11,8 @@ pub struct Args {
     /// Weight and activation bits (the quantizer has 2^bits levels).
     #[arg(long, default_value_t = 4)]
     bits: u32,
-    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, or all (one subdirectory per unit).
+    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, layer, or all
+    /// (every unit but layer, one subdirectory each).
     #[arg(long)]
     unit: String,
     /// A quantized conv of the model, e.g. body.0.body.0.
@@ -21,6 +22,11 @@ pub struct Args {
     /// of it; for the array tile, the tile's own image, default 0,0,5,6).
     #[arg(long, value_delimiter = ',')]
     tile: Option<Vec<usize>>,
+    /// Cut the layer to its first CIN input and COUT output channels: CIN,COUT
+    /// (a smaller conv with the layer's own data, e.g. for a whole-layer set a
+    /// simulator replays in seconds; the manifest's layer_shape records it).
+    #[arg(long, value_delimiter = ',')]
+    channels: Option<Vec<usize>>,
     /// Real rows before the corner cases.
     #[arg(long, default_value_t = 256)]
     count: usize,
@@ -64,7 +70,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--crop and --tile take four comma-separated numbers (X,Y,W,H and Y,X,H,W)");
     }
     sqsim::limits::check("--count", a.count as u128, sqsim::limits::MAX_VECTORS as u128, "vectors per unit")?;
-    let units: Vec<Unit> = if a.unit == "all" { Unit::ALL.to_vec() } else { vec![a.unit.parse()?] };
+    // `all`: every unit with a per-cycle set; a layer set is a whole layer
+    // (thousands of loads and cycles), asked for by name
+    let units: Vec<Unit> = if a.unit == "all" { Unit::ALL.into_iter().filter(|u| *u != Unit::Layer).collect() } else { vec![a.unit.parse()?] };
     let hw_origin = match &a.hw {
         Some(p) => label(p),
         None if sqsim::paths::home().join("hw/configs/default.toml").exists() => "hw/configs/default.toml".into(),
@@ -76,6 +84,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     let crop = [a.crop[0], a.crop[1], a.crop[2], a.crop[3]];
     let spec = SourceSpec { model: model.name.clone(), bits: a.bits, layer: a.layer.clone(), image: image.clone(), crop };
     let ld = capture(&model, &spec, &cfg, a.calib.as_deref()).with_context(|| format!("capturing {} of {}", a.layer, model.name))?;
+    let ld = match a.channels.as_deref() {
+        None => ld,
+        Some(&[ci, co]) => ld.first_channels(ci, co)?,
+        Some(_) => bail!("--channels takes two comma-separated numbers (CIN,COUT)"),
+    };
     let given = a.tile.as_ref().map(|t| Window { y: t[0], x: t[1], h: t[2], w: t[3] });
     for u in units {
         let win = match (given, u) {
@@ -87,7 +100,11 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let image_label = label(&image);
         let req = Request { unit: u, window: win, count: a.count, seed: a.seed, image_label: &image_label, hw_origin: &hw_origin };
         let set = write_unit(&ld, &spec, &req, &dir)?;
-        if a.vcd {
+        if a.vcd && u == Unit::Layer {
+            if !a.quiet {
+                println!("{}: no model.vcd (the layer set's rows are loads and outputs, not cycles)", dir.display());
+            }
+        } else if a.vcd {
             let p = sqsim::vectors::vcd::write_model_vcd(&set, u.testbench(), &dir)?;
             if !a.quiet {
                 println!("wrote {}", p.display());

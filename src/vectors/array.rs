@@ -68,9 +68,7 @@ pub fn array_set(ld: &LayerData, win: &Window, seed: u64) -> Result<(VectorSet, 
         cfg,
     };
     let (h, w) = (win.h, win.w);
-    let xs: Vec<i64> = (c0..c0 + cin)
-        .flat_map(|c| (win.y..win.y + h).flat_map(move |y| (win.x..win.x + w).map(move |x| ld.x[(c * ld.h + y) * ld.w + x])))
-        .collect();
+    let xs = ld.window_input(c0..c0 + cin, win)?;
     let plan = Plan::new(&LayerShape::of(&sub, &ld.u.words, ld.bits, h, w), &sub.cfg)?;
     if plan.tiles.iter().any(|t| t.ca != cols) {
         return Err(bad("the RTL tile keeps every column active".into()));

@@ -5,6 +5,7 @@
 //! from a real layer's data and the functional model's primitives, written
 //! as `$readmemh` hex words + CSV + `manifest.json` (see `hw/rtl/README.md`).
 pub mod array;
+pub mod layer;
 pub mod outstage;
 pub mod pack;
 pub mod source;
@@ -34,10 +35,11 @@ pub enum Unit {
     Mu,
     Requant,
     Array,
+    Layer,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 9] = [
+    pub const ALL: [Unit; 10] = [
         Unit::Pe,
         Unit::Quantizer,
         Unit::Denorm,
@@ -47,6 +49,7 @@ impl Unit {
         Unit::Mu,
         Unit::Requant,
         Unit::Array,
+        Unit::Layer,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +62,7 @@ impl Unit {
             Unit::Mu => "mu",
             Unit::Requant => "requant",
             Unit::Array => "array",
+            Unit::Layer => "layer",
         }
     }
     /// The testbench module in hw/tb that replays the unit's sets (also
@@ -74,6 +78,7 @@ impl Unit {
             Unit::Mu => "tb_mu",
             Unit::Requant => "tb_requant",
             Unit::Array => "tb_array",
+            Unit::Layer => "tb_layer",
         }
     }
 }
@@ -108,6 +113,7 @@ pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) 
         Unit::Mu => (mu_set(ld, win, count, seed)?, none),
         Unit::Requant => (requant_set(ld, win, count, seed)?, none),
         Unit::Array => array::array_set(ld, win, seed)?,
+        Unit::Layer => layer::layer_set(ld, win)?,
     })
 }
 
@@ -136,6 +142,8 @@ pub fn provenance(ld: &LayerData, spec: &SourceSpec, req: &Request) -> serde_jso
             "bits": spec.bits,
             "layer": spec.layer,
             "layer_shape": {"in_c": l.in_c, "out_c": l.out_c, "k": l.k, "h": ld.h, "w": ld.w},
+            // differs from `layer` when --channels cut the conv
+            "layer_name": l.name,
             "post_relu": ld.post_relu,
             "image": req.image_label,
             "lr_crop_xywh": spec.crop,

@@ -135,11 +135,51 @@ impl LayerData {
     pub fn index_at(&self, c: usize, y: usize, x: usize) -> usize {
         self.idx[(c * self.h + y) * self.w + x] as usize
     }
+    /// Input activations of channels `chans` inside `win`, [c][y][x] (the
+    /// window is then the layer's whole image).
+    pub fn window_input(&self, chans: std::ops::Range<usize>, win: &super::Window) -> Result<Vec<i64>> {
+        win.check(self.h, self.w)?;
+        let (h, w) = (self.h, self.w);
+        Ok(chans.flat_map(|c| (win.y..win.y + win.h).flat_map(move |y| (win.x..win.x + win.w).map(move |x| self.x[(c * h + y) * w + x]))).collect())
+    }
     /// Weight register width: the config's, or the model's need (0 = auto).
     pub fn weight_bits(&self) -> u32 {
         match self.layer.cfg.datapath.weight_bits {
             0 => self.layer.weight_bits,
             b => b,
         }
+    }
+    /// The layer cut to its first `in_c` input and `out_c` output channels: a
+    /// smaller conv with the same per-channel point sets, norms, weights, Δ and
+    /// bias (its outputs are not the full layer's: fewer channels are summed).
+    /// For sets a simulator replays in seconds.
+    pub fn first_channels(&self, in_c: usize, out_c: usize) -> Result<LayerData> {
+        let l = &self.layer;
+        if in_c == 0 || out_c == 0 || in_c > l.in_c || out_c > l.out_c {
+            return Err(Error::arg("channels", format!("{in_c},{out_c} is not within {},{} ({} has {} inputs and {} outputs)", l.in_c, l.out_c, l.name, l.in_c, l.out_c)));
+        }
+        let kk = l.k * l.k;
+        let hw = self.h * self.w;
+        let w = (0..out_c).flat_map(|o| (0..in_c).flat_map(move |c| (0..kk).map(move |t| l.weight(o, c, t)))).collect();
+        let layer = HwLayer {
+            name: format!("{} channels {in_c}->{out_c}", l.name),
+            in_c,
+            out_c,
+            w,
+            delta_mult: l.delta_mult[..out_c].to_vec(),
+            delta_shift: l.delta_shift[..out_c].to_vec(),
+            bias_fix: l.bias_fix[..out_c].to_vec(),
+            quant: l.quant[..in_c].to_vec(),
+            ..l.clone()
+        };
+        Ok(LayerData {
+            layer,
+            x: self.x[..in_c * hw].to_vec(),
+            norms: self.norms[..in_c].to_vec(),
+            idx: self.idx[..in_c * hw].to_vec(),
+            u: self.u.clone(),
+            calibration: self.calibration.clone(),
+            ..*self
+        })
     }
 }

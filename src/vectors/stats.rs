@@ -27,7 +27,7 @@ pub fn mean_bits(ld: &LayerData) -> u32 {
     }
 }
 
-fn format_param(f: DenormFormat) -> i64 {
+pub(crate) fn format_param(f: DenormFormat) -> i64 {
     match f {
         DenormFormat::Full => 0,
         DenormFormat::Mantissa => 1,
