@@ -4,6 +4,7 @@
 #   vectors/{pe,quantizer,denorm,mu,requant,array}/  default datapath (hw/configs/default.toml),
 #       layer body.0.body.0 (residual-stream input), 256 real rows + corners
 #   vectors/layer/<model>.<layer>/, vectors/narrow_wrap/layer/  whole layers (see below)
+#   vectors/layer_int/edsr_x2.body.0.body.0/  the same layer on the integer-multiplier engine
 #   vectors/denorm_{pow2,full}/norm/  the stats encoder in the pow2 and full formats
 #   vectors/narrow_wrap/<same units>/  hw/tb/narrow_wrap.toml (narrow
 #       registers, wrap-around, pe_frac_bits 6), layer body.1.body.0, 128 real rows
@@ -30,4 +31,7 @@ layer --model edsr_x2 --layer body.0.body.0 --tile 0,0,8,8 --out "$OUT/layer/eds
 layer --model edsr_x2 --layer body.3.body.2 --tile 8,8,6,6 --out "$OUT/layer/edsr_x2.body.3.body.2"
 layer --model rdn_x2 --layer LFF_1 --tile 0,0,4,4 --out "$OUT/layer/rdn_x2.LFF_1"
 layer --model edsr_x2 --layer body.1.body.0 --tile 0,0,6,6 --hw hw/tb/narrow_wrap.toml --out "$OUT/narrow_wrap/layer"
+# the integer-multiplier baseline engine (sq_layer MULT = 1) on the first set's layer: same outputs
+cargo run --release --quiet -- vectors --bits 4 --unit layer_int --quiet --model edsr_x2 --layer body.0.body.0 --tile 0,0,8,8 \
+  --out "$OUT/layer_int/edsr_x2.body.0.body.0"
 echo "wrote $OUT: $(find "$OUT" -type f | wc -l) files, $(du -sk "$OUT" | cut -f1) KiB"

@@ -208,6 +208,10 @@ fn layer_vectors_refuse_what_the_engine_cannot_run() {
     check(&["--channels", "0,4"], "is not within");
     check(&["--channels", "4"], "two comma-separated numbers");
     check(&["--tile", "0,0,4,4", "--hw", "hw/configs/os_9x16.toml"], "output-stationary preset has no RTL");
+    // the integer-multiplier engine computes the shift-add engine's function only without floored terms
+    let int_narrow = ["vectors", "--model", "edsr_x2", "--unit", "layer_int", "--layer", "body.1.body.0", "--tile", "0,0,2,2", "--hw", "hw/tb/narrow_wrap.toml", "--quiet", "--out", out];
+    fails_with(&int_narrow, "pe_frac_bits 6 would make the shift-add engine a different function");
+    assert!(!tmp.path().join("l").exists(), "a refused set writes nothing");
     // a cut set is the cut conv's reference, and says so
     let a = with(&["--tile", "0,0,2,3", "--channels", "2,3"]);
     let o = sqsim(&a.iter().map(String::as_str).collect::<Vec<_>>());

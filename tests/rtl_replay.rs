@@ -97,7 +97,7 @@ fn mutated_rtl_fails_the_committed_vectors() {
         ("sq_requant.v", "(prod + half) >>> rs", "(prod + half - 1'b1) >>> rs", "requant"),
         ("sq_requant.v", "prod <<< ls;", "prod <<< ls[3:0];", "requant"),
         ("sq_requant.v", ">= IW - 1);", ">= IW + 1);", "requant"),
-        ("sq_array_ws.v", ".w(tin[10] ? wb1 : wb0)", ".w(tin[10] ? wb0 : wb1)", "array"),
+        ("sq_array_ws.v", "wsel = tin[TB] ? wb1 : wb0", "wsel = tin[TB] ? wb0 : wb1", "array"),
     ];
     for (file, from, to, unit) in mutants {
         let tmp = tempfile::tempdir().unwrap();
@@ -114,10 +114,10 @@ fn mutated_rtl_fails_the_committed_vectors() {
 }
 
 /// A small whole-layer set (a channel cut of a real layer), written into `dir`.
-fn small_layer_set(dir: &Path, extra: &[&str]) {
+fn small_layer_set(dir: &Path, unit: &str, extra: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_sqsim"))
         .current_dir(root())
-        .args(["vectors", "--model", "edsr_x2", "--bits", "4", "--unit", "layer", "--quiet", "--out"])
+        .args(["vectors", "--model", "edsr_x2", "--bits", "4", "--unit", unit, "--quiet", "--out"])
         .arg(dir)
         .args(extra)
         .output()
@@ -134,8 +134,17 @@ fn layer_engine_matches_the_model_and_the_cycle_count_and_mutants_fail() {
     // group), and narrow wrapping registers with real tap-sum and accumulator overflows
     let tmp = tempfile::tempdir().unwrap();
     let (wb, nw) = (tmp.path().join("sets/weight_bound"), tmp.path().join("sets/narrow"));
-    small_layer_set(&wb, &["--layer", "body.0.body.0", "--tile", "5,7,2,3", "--channels", "3,20"]);
-    small_layer_set(&nw, &["--layer", "body.1.body.0", "--tile", "0,0,5,6", "--channels", "6,6", "--hw", "hw/tb/narrow_wrap.toml"]);
+    let cut = ["--layer", "body.0.body.0", "--tile", "5,7,2,3", "--channels", "3,20"];
+    small_layer_set(&wb, "layer", &cut);
+    small_layer_set(&nw, "layer", &["--layer", "body.1.body.0", "--tile", "0,0,5,6", "--channels", "6,6", "--hw", "hw/tb/narrow_wrap.toml"]);
+    // the same cut on the integer-multiplier baseline engine: the LUT holds s, same outputs
+    let wi = tmp.path().join("sets/weight_bound_int");
+    small_layer_set(&wi, "layer_int", &cut);
+    let mf = |d: &Path| -> Value { serde_json::from_slice::<Value>(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap() };
+    assert_eq!(mf(&wi)["params"]["MULT"], 1);
+    assert_eq!(mf(&wi)["params"]["CW"], 12);
+    assert_eq!(mf(&wi)["expect_signature"], mf(&wb)["expect_signature"], "both engines expect the same outputs");
+    assert_ne!(std::fs::read(wi.join("stim.hex")).unwrap(), std::fs::read(wb.join("stim.hex")).unwrap(), "the LUT loads differ (s, not codes)");
     let params = |d: &Path| -> Value { serde_json::from_slice::<Value>(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap()["params"].clone() };
     let (pw, pn) = (params(&wb), params(&nw));
     // the closed form (9 + 3·6 + 8 + 15 + 4 per group) would be lower: the loader binds
@@ -146,6 +155,7 @@ fn layer_engine_matches_the_model_and_the_cycle_count_and_mutants_fail() {
     assert!(ok, "{out}");
     assert!(out.contains("PASS icarus weight_bound: vectors 234 mismatches 0"), "{out}");
     assert!(out.contains("array 97 (cycle model 97)"), "the engine's array phase takes the cycle model's count:\n{out}");
+    assert!(out.contains("PASS icarus weight_bound_int: vectors 234 mismatches 0"), "{out}");
     // a bank freed one cycle early, swapped top/bottom border classes, the
     // first channel accumulating onto a stale psum, tap-sum overflows not counted
     let mutants = [
@@ -154,12 +164,17 @@ fn layer_engine_matches_the_model_and_the_cycle_count_and_mutants_fail() {
         (".acc_in(m1[MT-2] ? {D{1'b0}} : pm[m1[31:0]])", ".acc_in(pm[m1[31:0]])", "dut.omem"),
         ("ovf_tap <= ovf_tap + popc(a_ov);", "ovf_tap <= ovf_tap;", "ovf_tap"),
     ];
-    for (from, to, named) in mutants {
+    let int_mutants = [
+        // the integer PE zero-extends the weight; the engine drops MULT and runs shift-add PEs on s
+        ("sq_int_core.v", "{{A{w[W-1]}}, w} * {{W{a[A-1]}}, a}", "{{A{1'b0}}, w} * {{W{a[A-1]}}, a}", "dut.omem"),
+        ("sq_layer.v", ".MULT(MULT), .CW(CW)) arr (", ".MULT(0), .CW(CW)) arr (", "dut.omem"),
+    ];
+    for (file, from, to, named) in mutants.map(|(f, t, n)| ("sq_layer.v", f, t, n)).into_iter().chain(int_mutants) {
         let rtl = tempfile::tempdir().unwrap();
         copy_dir(&root().join("hw/rtl"), rtl.path());
-        let p = rtl.path().join("sq_layer.v");
+        let p = rtl.path().join(file);
         let src = std::fs::read_to_string(&p).unwrap();
-        assert!(src.contains(from), "sq_layer.v no longer contains `{from}`: update the mutant");
+        assert!(src.contains(from), "{file} no longer contains `{from}`: update the mutant");
         std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
         let (ok, out) = run_rtl(&["--sim", "icarus", "--rtl", rtl.path().to_str().unwrap(), sets.to_str().unwrap()]);
         assert!(!ok, "mutant `{to}` must fail:\n{out}");
@@ -214,7 +229,9 @@ fn a_mismatch_names_its_cycle_and_signal_and_the_vcds_show_it() {
     copy_dir(&root().join("hw/rtl"), &rtl);
     let p = rtl.join("sq_array_ws.v");
     let src = std::fs::read_to_string(&p).unwrap();
-    std::fs::write(&p, src.replacen(".w(tin[10] ? wb1 : wb0)", ".w(tin[10] ? wb0 : wb1)", 1)).unwrap();
+    let (from, to) = ("wsel = tin[TB] ? wb1 : wb0", "wsel = tin[TB] ? wb0 : wb1");
+    assert!(src.contains(from), "sq_array_ws.v no longer contains `{from}`: update the mutant");
+    std::fs::write(&p, src.replacen(from, to, 1)).unwrap();
     let (ok, out) = run(&rtl);
     assert!(!ok, "{out}");
     let lines = mismatch_lines(&out);
@@ -304,17 +321,22 @@ fn committed_vectors_match_their_manifests() {
         check_set(&root().join("vectors").join(unit));
         check_set(&root().join("vectors/narrow_wrap").join(unit));
     }
-    for set in ["layer/edsr_x2.body.0.body.0", "layer/edsr_x2.body.3.body.2", "layer/rdn_x2.LFF_1", "narrow_wrap/layer"] {
+    let sets = ["layer/edsr_x2.body.0.body.0", "layer/edsr_x2.body.3.body.2", "layer/rdn_x2.LFF_1", "narrow_wrap/layer", "layer_int/edsr_x2.body.0.body.0"];
+    for set in sets {
         let dir = root().join("vectors").join(set);
         check_set(&dir);
         let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
-        assert_eq!(m["unit"], "layer");
+        assert_eq!(m["unit"], set.split('/').next().unwrap().replace("narrow_wrap", "layer"));
+        assert_eq!(m["params"]["MULT"], (m["unit"] == "layer_int") as i64, "{set}");
         let p = &m["params"];
         // whole layers: every input and output channel of the real conv
         assert_eq!(p["CIN"].as_i64(), m["source"]["layer_shape"]["in_c"].as_i64());
         assert!(p["CIN"].as_i64().unwrap() >= 64 && p["COUT"] == 64, "{set}: {p}");
         assert_eq!((p["R"].as_i64(), p["C"].as_i64()), (Some(9), Some(16)), "{set}: the default 9x16 array");
     }
+    // the integer-multiplier baseline engine expects the shift-add engine's outputs, bit for bit
+    let mf = |set: &str| -> Value { serde_json::from_slice(&std::fs::read(root().join("vectors").join(set).join("manifest.json")).unwrap()).unwrap() };
+    assert_eq!(mf("layer_int/edsr_x2.body.0.body.0")["expect_signature"], mf("layer/edsr_x2.body.0.body.0")["expect_signature"]);
     let nw: Value = serde_json::from_slice(&std::fs::read(root().join("vectors/narrow_wrap/layer/manifest.json")).unwrap()).unwrap();
     assert!(nw["params"]["EXP_OVF_TAP"].as_i64().unwrap() > 0 && nw["params"]["EXP_OVF_ACC"].as_i64().unwrap() > 0);
     for f in ["pow2", "full"] {

@@ -40,7 +40,8 @@ module sq_layer #(
     parameter integer A    = 24,  // activation bits
     parameter integer FQ   = 10,  // quantizer: the universal set's exact fractional bits
     parameter integer B    = 4,   // index bits
-    parameter integer CW   = 9,   // SQ code bits
+    parameter integer CW   = 9,   // SQ code bits (MULT: bits of s = SQ value * 2^F)
+    parameter integer MULT = 0,   // 1: the integer-multiplier baseline (sq_array_ws MULT; the LUT holds s)
     parameter integer W    = 5,   // weight bits
     parameter integer F    = 10,  // pe_frac_bits
     parameter integer T    = 24,  // tap-sum bits
@@ -242,17 +243,17 @@ module sq_layer #(
 
     // token: the K*K codes of pixel ipix of channel ic (window generator)
     reg [R-1:0]   in_op;
-    reg [R*9-1:0] in_code;
+    reg [R*CW-1:0] in_code;
     integer r, sy, sx;
     always @* begin
         in_op = {R{1'b0}};
-        in_code = {(R*9){1'b0}};
+        in_code = {(R*CW){1'b0}};
         for (r = 0; r < KK; r = r + 1) begin
             sy = ipix / WI + r / K - PAD;
             sx = ipix % WI + r % K - PAD;
             if (sy >= 0 && sy < H && sx >= 0 && sx < WI) begin
                 in_op[r] = 1'b1;
-                in_code[r*9 +: 9] = codem[ic*HW + sy*WI + sx];
+                in_code[r*CW +: CW] = codem[ic*HW + sy*WI + sx];
             end
         end
     end
@@ -270,11 +271,11 @@ module sq_layer #(
     // partial sums only the bottom row's leave the array
     /* verilator lint_off UNUSEDSIGNAL */
     wire [R*C-1:0]   a_tv, a_pv;
-    wire [R*C*9-1:0] a_tc;
+    wire [R*C*CW-1:0] a_tc;
     wire [R*C*T-1:0] a_ps;
     wire [C*T-1:0]   a_out;
     /* verilator lint_on UNUSEDSIGNAL */
-    sq_array_ws #(.R(R), .C(C), .RB(RB), .W(W), .F(F), .T(T), .SAT(SAT)) arr (
+    sq_array_ws #(.R(R), .C(C), .RB(RB), .W(W), .F(F), .T(T), .SAT(SAT), .MULT(MULT), .CW(CW)) arr (
         .clk(clk), .rst(rst || ph != S_ARRAY), .in_valid(iss), .in_bank(ip[0]), .in_op(in_op), .in_code(in_code),
         .wr_en(ld_w), .wr_row(lr[RB-1:0]), .wr_bank(lp[0]), .wr_w(wr_w),
         .tok_valid(a_tv), .tok_code(a_tc), .ps_valid(a_pv), .ps_val(a_ps), .tap_ovf(a_ov), .ps_out(a_out));

@@ -8,7 +8,7 @@
 // needed: the fields are fixed). Prints RESULT PASS / RESULT FAIL.
 `timescale 1ns/1ps
 module tb_layer;
-    parameter integer A = 24, FQ = 10, B = 4, CW = 9, W = 5, F = 10, T = 24, D = 48, MB = 16, SW = 8, L = 16;
+    parameter integer A = 24, FQ = 10, B = 4, CW = 9, MULT = 0, W = 5, F = 10, T = 24, D = 48, MB = 16, SW = 8, L = 16;
     parameter integer NB = 24, MMB = 8, XMB = 8, EW = 6, FMT = 1, MW = 50, SWB = 9, SAT = 1, RELU = 0;
     parameter integer K = 3, CIN = 4, COUT = 4, H = 4, WI = 4, R = 9, C = 4, RB = 4, LW = 1, DW = 45, AW = 32;
     parameter integer NVEC = 1, STIM_W = 81, EXP_W = 25, NOUT = 1;
@@ -35,7 +35,7 @@ module tb_layer;
     wire [A-1:0]       rd_data;
     wire [31:0]        ovf_tap, ovf_acc, ovf_out, cyc_stats, cyc_quant, cyc_mu, cyc_array;
 
-    sq_layer #(.A(A), .FQ(FQ), .B(B), .CW(CW), .W(W), .F(F), .T(T), .D(D), .MB(MB), .SW(SW), .L(L),
+    sq_layer #(.A(A), .FQ(FQ), .B(B), .CW(CW), .MULT(MULT), .W(W), .F(F), .T(T), .D(D), .MB(MB), .SW(SW), .L(L),
                .NB(NB), .MMB(MMB), .XMB(XMB), .EW(EW), .FMT(FMT), .MW(MW), .SWB(SWB), .SAT(SAT), .RELU(RELU),
                .K(K), .CIN(CIN), .COUT(COUT), .H(H), .WI(WI), .R(R), .C(C), .RB(RB), .LW(LW), .DW(DW), .AW(AW)) dut (
         .clk(clk), .rst(rst),

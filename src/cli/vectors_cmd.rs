@@ -11,8 +11,10 @@ pub struct Args {
     /// Weight and activation bits (the quantizer has 2^bits levels).
     #[arg(long, default_value_t = 4)]
     bits: u32,
-    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, layer, or all
-    /// (every unit but layer, one subdirectory each).
+    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, layer
+    /// (a whole layer for the engine sq_layer), layer_int (the same engine
+    /// with integer-multiplier PEs, the baseline), or all (every unit but the
+    /// two whole-layer ones, one subdirectory each).
     #[arg(long)]
     unit: String,
     /// A quantized conv of the model, e.g. body.0.body.0.
@@ -72,7 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     sqsim::limits::check("--count", a.count as u128, sqsim::limits::MAX_VECTORS as u128, "vectors per unit")?;
     // `all`: every unit with a per-cycle set; a layer set is a whole layer
     // (thousands of loads and cycles), asked for by name
-    let units: Vec<Unit> = if a.unit == "all" { Unit::ALL.into_iter().filter(|u| *u != Unit::Layer).collect() } else { vec![a.unit.parse()?] };
+    let units: Vec<Unit> = if a.unit == "all" { Unit::ALL.into_iter().filter(|u| !u.is_whole_layer()).collect() } else { vec![a.unit.parse()?] };
     let hw_origin = match &a.hw {
         Some(p) => label(p),
         None if sqsim::paths::home().join("hw/configs/default.toml").exists() => "hw/configs/default.toml".into(),
@@ -100,7 +102,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let image_label = label(&image);
         let req = Request { unit: u, window: win, count: a.count, seed: a.seed, image_label: &image_label, hw_origin: &hw_origin };
         let set = write_unit(&ld, &spec, &req, &dir)?;
-        if a.vcd && u == Unit::Layer {
+        if a.vcd && u.is_whole_layer() {
             if !a.quiet {
                 println!("{}: no model.vcd (the layer set's rows are loads and outputs, not cycles)", dir.display());
             }

@@ -72,7 +72,17 @@ pub fn step_engine_problem(p: &EngineProblem, post_relu: bool) -> Result<StepRun
     step_layer(&p.layer, &p.plan, &p.x, h, w, post_relu, &RunScope::first_tiles(p.plan.tiles.len()), 0)
 }
 
-pub fn layer_set(ld: &LayerData, win: &Window) -> Result<(VectorSet, serde_json::Value)> {
+/// The engine's PEs: DFSQ's shift-add (the LUT holds SQ codes) or the
+/// integer-multiplier baseline of the same array (`sq_layer` MULT = 1: the
+/// LUT holds s = SQ value · 2^F and each PE multiplies). Both compute the
+/// same outputs when pe_frac_bits = F (no term is floored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnginePe {
+    ShiftAdd,
+    IntMult,
+}
+
+pub fn layer_set(ld: &LayerData, win: &Window, pe: EnginePe) -> Result<(VectorSet, serde_json::Value)> {
     win.check(ld.h, ld.w)?;
     let l = &ld.layer;
     let (k, cin, cout) = (l.k, l.in_c, l.out_c);
@@ -99,7 +109,16 @@ pub fn layer_set(ld: &LayerData, win: &Window) -> Result<(VectorSet, serde_json:
     }
     let (sub, xs, plan) = (&prob.layer, &prob.x, &prob.plan);
 
-    let (a, fq, bits, cw) = (dp.act_bits, ld.u.frac_bits, ld.bits, ld.u.words.code_bits());
+    let fq = ld.u.frac_bits;
+    if pe == EnginePe::IntMult && dp.pe_frac_bits != fq {
+        return Err(bad(format!(
+            "the integer-multiplier engine forms w·s in units of 2^-{fq}; pe_frac_bits {} would make the shift-add engine a different function",
+            dp.pe_frac_bits
+        )));
+    }
+    // the operand a PE receives: the SQ code, or s (|s| <= 2^F: F + 2 signed bits)
+    let cw = if pe == EnginePe::IntMult { fq + 2 } else { ld.u.words.code_bits() };
+    let (a, bits) = (dp.act_bits, ld.bits);
     let (wb, tb) = (ld.weight_bits(), fq + 2);
     let (nt, nl) = ((1usize << bits) - 1, 1usize << bits);
     let (mb, sw) = (dp.delta_mult_bits, REQ_SHIFT_BITS);
@@ -145,7 +164,11 @@ pub fn layer_set(ld: &LayerData, win: &Window) -> Result<(VectorSet, serde_json:
             loads.push((2, c * nt + j, mask(t, tb), format!("t c{c} j{j}")));
         }
         for j in 0..nl {
-            loads.push((3, c * nl + j, q.codes.get(j).copied().unwrap_or(0) as i128, format!("lut c{c} j{j}")));
+            let entry = match pe {
+                EnginePe::ShiftAdd => q.codes.get(j).map_or(0, |&c| c as i128),
+                EnginePe::IntMult => q.s_int.get(j).map_or(0, |&s| mask(s, cw)),
+            };
+            loads.push((3, c * nl + j, entry, format!("lut c{c} j{j}")));
         }
         loads.push((4, c, q.t_int.len() as i128, format!("nthr c{c}")));
     }
@@ -181,6 +204,7 @@ pub fn layer_set(ld: &LayerData, win: &Window) -> Result<(VectorSet, serde_json:
         ("FQ".into(), fq as i64),
         ("B".into(), bits as i64),
         ("CW".into(), cw as i64),
+        ("MULT".into(), (pe == EnginePe::IntMult) as i64),
         ("W".into(), wb as i64),
         ("F".into(), dp.pe_frac_bits as i64),
         ("T".into(), dp.tap_sum_bits as i64),
@@ -218,12 +242,13 @@ pub fn layer_set(ld: &LayerData, win: &Window) -> Result<(VectorSet, serde_json:
         ("EXP_CYC_ARRAY".into(), run.counters.cycles as i64),
     ]);
     params.remove("NVEC");
-    let set = finish("layer", inputs, outputs, rows, params);
+    let set = finish(if pe == EnginePe::IntMult { "layer_int" } else { "layer" }, inputs, outputs, rows, params);
     let info = serde_json::json!({
         "layer": l.name,
         "window_yxhw": [win.y, win.x, h, w],
         "k": k, "in_c": cin, "out_c": cout,
         "array_rows_cols": [plan.rows, plan.cols],
+        "pe": match pe { EnginePe::ShiftAdd => "shift-add (sq_pe_core; LUT holds SQ codes)", EnginePe::IntMult => "integer multiplier baseline (sq_int_core; LUT holds s = SQ value * 2^F)" },
         "tiles": plan.tiles.len(),
         "loads": loads.len(),
         "outputs": nout,

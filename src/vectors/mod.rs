@@ -36,10 +36,12 @@ pub enum Unit {
     Requant,
     Array,
     Layer,
+    /// The layer engine with integer-multiplier PEs (the baseline of the same array).
+    LayerInt,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 10] = [
+    pub const ALL: [Unit; 11] = [
         Unit::Pe,
         Unit::Quantizer,
         Unit::Denorm,
@@ -50,6 +52,7 @@ impl Unit {
         Unit::Requant,
         Unit::Array,
         Unit::Layer,
+        Unit::LayerInt,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -63,7 +66,12 @@ impl Unit {
             Unit::Requant => "requant",
             Unit::Array => "array",
             Unit::Layer => "layer",
+            Unit::LayerInt => "layer_int",
         }
+    }
+    /// A whole layer for the engine (thousands of loads and cycles; not in `--unit all`).
+    pub fn is_whole_layer(self) -> bool {
+        matches!(self, Unit::Layer | Unit::LayerInt)
     }
     /// The testbench module in hw/tb that replays the unit's sets (also
     /// `hw/run_rtl.sh`'s table).
@@ -78,7 +86,7 @@ impl Unit {
             Unit::Mu => "tb_mu",
             Unit::Requant => "tb_requant",
             Unit::Array => "tb_array",
-            Unit::Layer => "tb_layer",
+            Unit::Layer | Unit::LayerInt => "tb_layer",
         }
     }
 }
@@ -113,7 +121,8 @@ pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) 
         Unit::Mu => (mu_set(ld, win, count, seed)?, none),
         Unit::Requant => (requant_set(ld, win, count, seed)?, none),
         Unit::Array => array::array_set(ld, win, seed)?,
-        Unit::Layer => layer::layer_set(ld, win)?,
+        Unit::Layer => layer::layer_set(ld, win, layer::EnginePe::ShiftAdd)?,
+        Unit::LayerInt => layer::layer_set(ld, win, layer::EnginePe::IntMult)?,
     })
 }
 
