@@ -30,6 +30,8 @@ DESIGNS=(
   "int_mac 8x12|int_mac|synth/int_mac.v|-set W 8 -set A 12 -set PW 19 -set T 24|same product as sq_pe W8"
   "sq_quant|sq_quant|rtl/sq_quant.v|-set A 24 -set F 10 -set B 4|quantizer: 15 comparators (37-bit) + 16x9 LUT (one per array row)"
   "sq_array_ws 9x4|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_array_ws.v|-set R 9 -set C 4 -set W 5 -set F 10 -set T 24|weight-stationary tile: 36 PEs, two weight banks each, skew and token registers"
+  "sq_array_ws 9x16|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_int_core.v rtl/sq_array_ws.v|-set R 9 -set C 16 -set W 5 -set F 10 -set T 24|the default 9x16 array: 144 shift-add PEs, 12-bit tokens {valid, bank, op, 9-bit code}"
+  "int array 9x16|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_int_core.v rtl/sq_array_ws.v|-set R 9 -set C 16 -set W 5 -set F 10 -set T 24 -set MULT 1 -set CW 12|the same array with integer multipliers (sq_int_core, 5x12), 15-bit tokens carrying s"
   "sq_denorm|sq_denorm|rtl/sq_fit.v rtl/sq_denorm.v|-set T 24 -set MB 8 -set EW 5 -set D 48|de-normalization: 24x8 multiply, shift, 48-bit acc (one per column)"
   "sq_stats_acc|sq_stats_acc|rtl/sq_stats_acc.v|-set A 24 -set NB 24|stats pass: 48-bit sum, min, max (one per quantizer lane)"
   "sq_norm_enc|sq_norm_enc|rtl/sq_norm_enc.v|-set A 24 -set NB 24 -set MMB 8 -set XMB 8 -set EW 6 -set FMT 1|stats encoder: 48/24-bit divider for mu, then a 26-way exponent search (combinational; a real design would iterate)"
