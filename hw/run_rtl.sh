@@ -2,7 +2,7 @@
 # Replays sqsim RTL vectors through the reference RTL on Icarus Verilog and
 # Verilator and fails on any mismatch.
 #
-#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|stats|norm|thresh|mu|requant|array|layer|layer_int|all]
+#   hw/run_rtl.sh [--sim icarus|verilator|both] [--unit pe|quantizer|denorm|stats|norm|thresh|mu|requant|array|linebuf|layer|layer_int|all]
 #                 [--rtl RTL_DIR] [--vcd OUT_DIR] [DIR]
 #
 # DIR is searched for vector sets (directories holding manifest.json, e.g.
@@ -43,10 +43,10 @@ RTL="${RTL:-$HW/rtl}"
 case "$SIM" in icarus|verilator|both) ;; *) echo "run_rtl.sh: --sim must be icarus, verilator or both" >&2; exit 2 ;; esac
 
 # unit -> testbench top and RTL source
-tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; stats) echo tb_stats ;; norm) echo tb_norm ;; thresh) echo tb_thresh ;; mu) echo tb_mu ;; requant) echo tb_requant ;; array) echo tb_array ;; layer|layer_int) echo tb_layer ;; *) return 1 ;; esac; }
-top_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; stats) echo sq_stats_acc ;; norm) echo sq_norm_enc ;; thresh) echo sq_thresh ;; mu) echo sq_mu ;; requant) echo sq_requant ;; array) echo sq_array_ws ;; layer|layer_int) echo sq_layer ;; *) return 1 ;; esac; }
+tb_of() { case "$1" in pe) echo tb_pe ;; quantizer) echo tb_quant ;; denorm) echo tb_denorm ;; stats) echo tb_stats ;; norm) echo tb_norm ;; thresh) echo tb_thresh ;; mu) echo tb_mu ;; requant) echo tb_requant ;; array) echo tb_array ;; linebuf) echo tb_linebuf ;; layer|layer_int) echo tb_layer ;; *) return 1 ;; esac; }
+top_of() { case "$1" in pe) echo sq_pe ;; quantizer) echo sq_quant ;; denorm) echo sq_denorm ;; stats) echo sq_stats_acc ;; norm) echo sq_norm_enc ;; thresh) echo sq_thresh ;; mu) echo sq_mu ;; requant) echo sq_requant ;; array) echo sq_array_ws ;; linebuf) echo sq_linebuf ;; layer|layer_int) echo sq_layer ;; *) return 1 ;; esac; }
 # RTL files of a unit (relative to the RTL directory)
-rtl_of() { case "$1" in pe) echo "sq_fit.v sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo "sq_fit.v sq_denorm.v" ;; stats) echo sq_stats_acc.v ;; norm) echo sq_norm_enc.v ;; thresh) echo sq_thresh.v ;; mu) echo "sq_fit.v sq_mu.v" ;; requant) echo "sq_fit.v sq_requant.v" ;; array) echo "sq_fit.v sq_pe_core.v sq_int_core.v sq_array_ws.v" ;; layer|layer_int) echo "sq_fit.v sq_pe_core.v sq_int_core.v sq_array_ws.v sq_stats_acc.v sq_norm_enc.v sq_thresh.v sq_quant.v sq_mu.v sq_denorm.v sq_requant.v sq_layer.v" ;; *) return 1 ;; esac; }
+rtl_of() { case "$1" in pe) echo "sq_fit.v sq_pe_core.v sq_pe.v" ;; quantizer) echo sq_quant.v ;; denorm) echo "sq_fit.v sq_denorm.v" ;; stats) echo sq_stats_acc.v ;; norm) echo sq_norm_enc.v ;; thresh) echo sq_thresh.v ;; mu) echo "sq_fit.v sq_mu.v" ;; requant) echo "sq_fit.v sq_requant.v" ;; array) echo "sq_fit.v sq_pe_core.v sq_int_core.v sq_array_ws.v" ;; linebuf) echo sq_linebuf.v ;; layer|layer_int) echo "sq_fit.v sq_pe_core.v sq_int_core.v sq_array_ws.v sq_stats_acc.v sq_norm_enc.v sq_thresh.v sq_quant.v sq_mu.v sq_denorm.v sq_requant.v sq_linebuf.v sq_layer.v" ;; *) return 1 ;; esac; }
 
 # every vector set under DIR, in a fixed order
 UNIT_DIRS=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed RTL test vectors (vectors/, replayed by
 # hw/run_rtl.sh and tests/rtl_replay.rs) from the shipped edsr_x2 at 4 bits:
-#   vectors/{pe,quantizer,denorm,mu,requant,array}/  default datapath (hw/configs/default.toml),
+#   vectors/{pe,quantizer,denorm,stats,norm,thresh,mu,requant,array,linebuf}/  default datapath (hw/configs/default.toml),
 #       layer body.0.body.0 (residual-stream input), 256 real rows + corners
 #   vectors/layer/<model>.<layer>/, vectors/narrow_wrap/layer/  whole layers (see below)
 #   vectors/layer_int/edsr_x2.body.0.body.0/  the same layer on the integer-multiplier engine

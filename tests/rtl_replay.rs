@@ -82,7 +82,7 @@ fn mutated_rtl_fails_the_committed_vectors() {
     // pow2 M̂ that must exceed M', a truncated threshold exponent, a μ term
     // one fractional bit off, output rounding ties going down, a truncated
     // left shift, a shift past the product not forced to 0, swapped weight
-    // banks
+    // banks, a right border one column late, line memories read in the wrong order
     let mutants = [
         ("sq_pe_core.v", "localparam [3:0] S2 = i + 7;", "localparam [3:0] S2 = i + 6;", "pe"),
         ("sq_quant.v", "< v) cnt", "<= v) cnt", "quantizer"),
@@ -98,6 +98,9 @@ fn mutated_rtl_fails_the_committed_vectors() {
         ("sq_requant.v", "prod <<< ls;", "prod <<< ls[3:0];", "requant"),
         ("sq_requant.v", ">= IW - 1);", ">= IW + 1);", "requant"),
         ("sq_array_ws.v", "wsel = tin[TB] ? wb1 : wb0", "wsel = tin[TB] ? wb0 : wb1", "array"),
+        // the line buffer: the right border one column late, the lines read in the wrong order
+        ("sq_linebuf.v", "sx < WI)", "sx <= WI)", "linebuf"),
+        ("sq_linebuf.v", "lb[(K - 2 - r) * WI + x0]", "lb[r * WI + x0]", "linebuf"),
     ];
     for (file, from, to, unit) in mutants {
         let tmp = tempfile::tempdir().unwrap();
@@ -157,12 +160,15 @@ fn layer_engine_matches_the_model_and_the_cycle_count_and_mutants_fail() {
     assert!(out.contains("array 97 (cycle model 97)"), "the engine's array phase takes the cycle model's count:\n{out}");
     assert!(out.contains("PASS icarus weight_bound_int: vectors 234 mismatches 0"), "{out}");
     // a bank freed one cycle early, swapped top/bottom border classes, the
-    // first channel accumulating onto a stale psum, tap-sum overflows not counted
+    // first channel accumulating onto a stale psum, tap-sum overflows not counted,
     let mutants = [
         ("last_iss[lp[0]] + C - 1) ? l0 + LW - 1 : last_iss[lp[0]] + C - 1)", "last_iss[lp[0]] + C - 2) ? l0 + LW - 1 : last_iss[lp[0]] + C - 2)", "cyc_array"),
         ("y == H - 1, y == 0, x == WI - 1", "y == 0, y == H - 1, x == WI - 1", "dut.omem"),
         (".acc_in(m1[MT-2] ? {D{1'b0}} : pm[m1[31:0]])", ".acc_in(pm[m1[31:0]])", "dut.omem"),
         ("ovf_tap <= ovf_tap + popc(a_ov);", "ovf_tap <= ovf_tap;", "ovf_tap"),
+        // the issue reading the other parity's line buffer; passes >= 2 streaming the wrong channel
+        ("in_code[KK*CW-1:0] = lb_code[ip[0]];", "in_code[KK*CW-1:0] = lb_code[!ip[0]];", "dut.omem"),
+        ("fch <= (ch1 == CIN - 1) ? 0 : ch1 + 1;", "fch <= ch1;", "dut.omem"),
     ];
     let int_mutants = [
         // the integer PE zero-extends the weight; the engine drops MULT and runs shift-add PEs on s
@@ -313,7 +319,7 @@ fn check_set(dir: &Path) {
 }
 
 /// Every unit `sqsim vectors --unit all` writes (one subdirectory each).
-const UNITS: [&str; 9] = ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array"];
+const UNITS: [&str; 10] = ["pe", "quantizer", "denorm", "stats", "norm", "thresh", "mu", "requant", "array", "linebuf"];
 
 #[test]
 fn committed_vectors_match_their_manifests() {

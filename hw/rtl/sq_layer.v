@@ -33,8 +33,8 @@
 //          phase and equals the cycle model's standalone cycle count.
 // Overflow counts: ovf_tap (PE tap-sum writes), ovf_acc (D2 and D3 adds),
 // ovf_out (D4). The stores are behavioural arrays with several read
-// ports; the window generator reads the K*K codes of a window directly
-// from the code store (no line buffer: see hw/rtl/README.md).
+// ports; the window generator is two line buffers (sq_linebuf), each
+// reading one code a cycle from the code store.
 `default_nettype none
 module sq_layer #(
     parameter integer A    = 24,  // activation bits
@@ -233,7 +233,8 @@ module sq_layer #(
     reg [31:0] ip, ipix, ig, ic;      // issue: pass, pixel, its group and channel
     reg [31:0] lp, lr, lg, lc, l0;    // loader: pass, row, group, channel, pass start cycle
     reg [31:0] last_iss [0:1];        // last issue cycle of the latest pass of each parity
-    wire       iss = (ph == S_ARRAY) && (ip < NP) && (lp > ip);
+    wire [1:0] lb_ready;              // the line buffer of each pass parity holds its next window
+    wire       iss = (ph == S_ARRAY) && (ip < NP) && (lp > ip) && lb_ready[ip[0]];
     wire [31:0] f0  = (lp < 2) ? l0 + LW - 1
                     : ((l0 + LW - 1 > last_iss[lp[0]] + C - 1) ? l0 + LW - 1 : last_iss[lp[0]] + C - 1);
     wire       row0_ok = (lp < 2) || (ip >= lp - 1);  // pass lp-2 has issued its last pixel
@@ -241,21 +242,49 @@ module sq_layer #(
     wire       ld_w = (ph == S_ARRAY) && (lp < NP) && (lr < KK) &&
                       ((lr == 0) ? (row0_ok && cyc >= f0) : (cyc >= due));
 
-    // token: the K*K codes of pixel ipix of channel ic (window generator)
-    reg [R-1:0]   in_op;
+    // token: the K*K codes of pixel ipix of channel ic, from the line buffer
+    // of the pass's parity (sq_linebuf). Buffer b streams pass q's channel
+    // (q = b, b + 2, ...) from the code store in raster order, one code a
+    // cycle: LAT + 1 prefill steps put pixel 0's window on its outputs
+    // (passes 0 and 1 during MU, once the code store is final; pass q + 2
+    // while pass q + 1 issues), then one step per issued pixel. The issue
+    // waits for a buffer that is not ready, which never happens when
+    // H*WI >= LAT + 1 and MU lasts LAT + 2 cycles (hw/ARRAY.md).
+    localparam integer LAT = PAD * (WI + 1);
+    wire          feed_ok = (ph == S_MU && !q_wr) || ph == S_ARRAY;
+    wire [KK-1:0] lb_op   [0:1];
+    wire [KK*CW-1:0] lb_code [0:1];
+    genvar b;
+    generate
+        for (b = 0; b < 2; b = b + 1) begin : g_lb
+            reg  [31:0] fq, fch, fn;     // pass fed, its channel, steps taken
+            wire        mine = iss && ip == fq;
+            wire        lstep = feed_ok && fq < NP && (fn <= LAT || (mine && ipix != HW - 1));
+            wire [31:0] ch1 = (fch == CIN - 1) ? 0 : fch + 1;
+            always @(posedge clk)
+                if (!feed_ok) begin
+                    fq <= b; fch <= b % CIN; fn <= 0;
+                end else if (mine && ipix == HW - 1) begin
+                    fq <= fq + 2; fch <= (ch1 == CIN - 1) ? 0 : ch1 + 1; fn <= 0;
+                end else if (lstep) fn <= fn + 1;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire        lv;
+            wire [31:0] lpix;            // the window's pixel: ipix when ready
+            /* verilator lint_on UNUSEDSIGNAL */
+            sq_linebuf #(.CW(CW), .K(K), .H(H), .WI(WI)) linebuf (
+                .clk(clk), .step(lstep), .start(fn == 0),
+                .in_code((fn < HW) ? codem[fch*HW + fn] : {CW{1'b0}}),
+                .out_valid(lv), .out_pix(lpix), .out_op(lb_op[b]), .out_code(lb_code[b]));
+            assign lb_ready[b] = feed_ok && fq < NP && fn > LAT;
+        end
+    endgenerate
+    reg [R-1:0]    in_op;            // rows KK .. R-1 idle
     reg [R*CW-1:0] in_code;
-    integer r, sy, sx;
     always @* begin
         in_op = {R{1'b0}};
         in_code = {(R*CW){1'b0}};
-        for (r = 0; r < KK; r = r + 1) begin
-            sy = ipix / WI + r / K - PAD;
-            sx = ipix % WI + r % K - PAD;
-            if (sy >= 0 && sy < H && sx >= 0 && sx < WI) begin
-                in_op[r] = 1'b1;
-                in_code[r*CW +: CW] = codem[ic*HW + sy*WI + sx];
-            end
-        end
+        in_op[KK-1:0] = lb_op[ip[0]];
+        in_code[KK*CW-1:0] = lb_code[ip[0]];
     end
     // weight row lr of pass (lg, lc) for every column (0 beyond COUT)
     reg [C*W-1:0] wr_w;

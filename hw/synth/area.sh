@@ -29,6 +29,7 @@ DESIGNS=(
   "sq_pe W8|pe_area_top|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_pe.v synth/pe_area_top.v|-set W 8 -set F 10 -set T 24|shift-add PE, 8-bit weights"
   "int_mac 8x12|int_mac|synth/int_mac.v|-set W 8 -set A 12 -set PW 19 -set T 24|same product as sq_pe W8"
   "sq_quant|sq_quant|rtl/sq_quant.v|-set A 24 -set F 10 -set B 4|quantizer: 15 comparators (37-bit) + 16x9 LUT (one per array row)"
+  "sq_linebuf 3x3, W 8|sq_linebuf|rtl/sq_linebuf.v|-set CW 9 -set K 3 -set H 8 -set WI 8|line buffer / window generator: 2 lines of 8 codes + 3x3 window registers (one per pass parity in sq_layer; lines grow with the image width)"
   "sq_array_ws 9x4|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_array_ws.v|-set R 9 -set C 4 -set W 5 -set F 10 -set T 24|weight-stationary tile: 36 PEs, two weight banks each, skew and token registers"
   "sq_array_ws 9x16|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_int_core.v rtl/sq_array_ws.v|-set R 9 -set C 16 -set W 5 -set F 10 -set T 24|the default 9x16 array: 144 shift-add PEs, 12-bit tokens {valid, bank, op, 9-bit code}"
   "int array 9x16|sq_array_ws|rtl/sq_fit.v rtl/sq_pe_core.v rtl/sq_int_core.v rtl/sq_array_ws.v|-set R 9 -set C 16 -set W 5 -set F 10 -set T 24 -set MULT 1 -set CW 12|the same array with integer multipliers (sq_int_core, 5x12), 15-bit tokens carrying s"

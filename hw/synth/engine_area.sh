@@ -17,7 +17,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/engine_area.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 srcs=""
 for f in sq_fit.v sq_pe_core.v sq_int_core.v sq_array_ws.v sq_stats_acc.v sq_norm_enc.v sq_thresh.v sq_quant.v \
-         sq_mu.v sq_denorm.v sq_requant.v sq_layer.v; do srcs="$srcs $HW/rtl/$f"; done
+         sq_mu.v sq_denorm.v sq_requant.v sq_linebuf.v sq_layer.v; do srcs="$srcs $HW/rtl/$f"; done
 params="-set CIN 16 -set COUT 16 -set H 8 -set WI 8 -set R 9 -set C 16 -set K 3 $*"
 # (the synth script in two halves with memory -nomap between: the second half's
 # memory_map still maps the stores; this is the exact flow of the committed figure)

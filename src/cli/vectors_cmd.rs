@@ -11,7 +11,8 @@ pub struct Args {
     /// Weight and activation bits (the quantizer has 2^bits levels).
     #[arg(long, default_value_t = 4)]
     bits: u32,
-    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, layer
+    /// pe, quantizer, denorm, stats, norm, thresh, mu, requant, array, linebuf (the line
+    /// buffer and window generator), layer
     /// (a whole layer for the engine sq_layer), layer_int (the same engine
     /// with integer-multiplier PEs, the baseline), or all (every unit but the
     /// two whole-layer ones, one subdirectory each).
@@ -96,6 +97,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         let win = match (given, u) {
             (Some(w), _) => w,
             (None, Unit::Array) => Window { y: 0, x: 0, h: 5.min(ld.h), w: 6.min(ld.w) },
+            // a few whole planes in a few hundred cycles
+            (None, Unit::LineBuf) => Window { y: 0, x: 0, h: 6.min(ld.h), w: 8.min(ld.w) },
             (None, _) => Window { y: 0, x: 0, h: ld.h, w: ld.w },
         };
         let dir = if a.unit == "all" { a.out.join(u.name()) } else { a.out.clone() };

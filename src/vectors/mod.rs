@@ -1,11 +1,12 @@
 //! RTL test vectors: per-cycle stimuli and expected outputs for the PE, the
 //! threshold quantizer, the stats unit and its M̂/μ̂ encoder, the threshold
 //! generator, the de-normalization unit, the μ term with its D3 add, the
-//! output requantization D4 (and an array tile), taken
+//! output requantization D4, the line buffer (and an array tile), taken
 //! from a real layer's data and the functional model's primitives, written
 //! as `$readmemh` hex words + CSV + `manifest.json` (see `hw/rtl/README.md`).
 pub mod array;
 pub mod layer;
+pub mod linebuf;
 pub mod outstage;
 pub mod pack;
 pub mod source;
@@ -35,13 +36,15 @@ pub enum Unit {
     Mu,
     Requant,
     Array,
+    /// The activation line buffer / window generator.
+    LineBuf,
     Layer,
     /// The layer engine with integer-multiplier PEs (the baseline of the same array).
     LayerInt,
 }
 
 impl Unit {
-    pub const ALL: [Unit; 11] = [
+    pub const ALL: [Unit; 12] = [
         Unit::Pe,
         Unit::Quantizer,
         Unit::Denorm,
@@ -51,6 +54,7 @@ impl Unit {
         Unit::Mu,
         Unit::Requant,
         Unit::Array,
+        Unit::LineBuf,
         Unit::Layer,
         Unit::LayerInt,
     ];
@@ -65,6 +69,7 @@ impl Unit {
             Unit::Mu => "mu",
             Unit::Requant => "requant",
             Unit::Array => "array",
+            Unit::LineBuf => "linebuf",
             Unit::Layer => "layer",
             Unit::LayerInt => "layer_int",
         }
@@ -86,6 +91,7 @@ impl Unit {
             Unit::Mu => "tb_mu",
             Unit::Requant => "tb_requant",
             Unit::Array => "tb_array",
+            Unit::LineBuf => "tb_linebuf",
             Unit::Layer | Unit::LayerInt => "tb_layer",
         }
     }
@@ -121,6 +127,7 @@ pub fn build(ld: &LayerData, unit: Unit, win: &Window, count: usize, seed: u64) 
         Unit::Mu => (mu_set(ld, win, count, seed)?, none),
         Unit::Requant => (requant_set(ld, win, count, seed)?, none),
         Unit::Array => array::array_set(ld, win, seed)?,
+        Unit::LineBuf => (linebuf::linebuf_set(ld, win, count, seed)?, none),
         Unit::Layer => layer::layer_set(ld, win, layer::EnginePe::ShiftAdd)?,
         Unit::LayerInt => layer::layer_set(ld, win, layer::EnginePe::IntMult)?,
     })
