@@ -45,15 +45,50 @@ pub fn nearest_index(th: &[f64], x: f32) -> usize {
     th.partition_point(|&t| t < x)
 }
 
+/// `nearest_index` for one point set, branch-free when the set is small:
+/// for up to 32 thresholds, each exactly an f32 (midpoints of U's dyadic
+/// points are), the index is a count of f32 compares against a padded
+/// array (`t < x` in f32 equals it in f64 when t is an f32; +∞ padding never
+/// counts; NaN counts nothing either way), which vectorizes and does not
+/// mispredict. Otherwise the f64 binary search.
+pub struct NearestPoint {
+    small: Option<[f32; 32]>,
+    th: Vec<f64>,
+}
+
+impl NearestPoint {
+    pub fn new(points: &PointSet) -> Self {
+        let th = thresholds(points);
+        let exact = th.len() <= 32 && th.iter().all(|&t| (t as f32) as f64 == t);
+        let small = exact.then(|| {
+            let mut a = [f32::INFINITY; 32];
+            a.iter_mut().zip(&th).for_each(|(d, &t)| *d = t as f32);
+            a
+        });
+        NearestPoint { small, th }
+    }
+
+    #[inline]
+    pub fn index(&self, x: f32) -> usize {
+        match &self.small {
+            Some(a) => a.iter().map(|&t| (t < x) as usize).sum(),
+            None => nearest_index(&self.th, x),
+        }
+    }
+}
+
 /// Fake-quantizes one channel in place.
 pub fn fake_quant_plane(plane: &mut [f32], post_relu: bool, points: &PointSet) {
     let st = channel_stats(plane, post_relu);
-    let th = thresholds(points);
+    let near = NearestPoint::new(points);
     let pv = points.values_f32();
     let d = st.max_abs + EPS;
+    // two passes: the divisions vectorize apart from the table lookups
     for v in plane.iter_mut() {
-        let xn = (*v - st.mean) / d;
-        *v = pv[nearest_index(&th, xn)] * d + st.mean;
+        *v = (*v - st.mean) / d;
+    }
+    for v in plane.iter_mut() {
+        *v = pv[near.index(*v)] * d + st.mean;
     }
 }
 
@@ -69,4 +104,40 @@ pub fn fake_quant(x: &Feature, post_relu: bool, points: &[PointSet]) -> Result<F
         fake_quant_plane(plane, post_relu, p);
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+    use crate::sq::UniversalSet;
+
+    /// The branch-free count equals the f64 binary search on every input
+    /// class: thresholds exactly, their f32 neighbours, ±0, ±∞, NaN, random
+    /// values; for random point sets of 2 to 256 points of U (the 256-point
+    /// ones take the binary-search path).
+    #[test]
+    fn nearest_point_equals_the_binary_search() {
+        let u = UniversalSet::default();
+        let uv = u.values();
+        let mut rng = SplitMix64::new(11);
+        for trial in 0..400 {
+            let n = [2, 4, 8, 16, 33, 64, 256][trial % 7].min(uv.len());
+            let mut pick: Vec<f64> = (0..n).map(|_| uv[rng.below(uv.len() as u64) as usize]).collect();
+            pick.sort_by(f64::total_cmp);
+            pick.dedup();
+            let ps = PointSet::from_values(&pick, &u).unwrap();
+            let (near, th) = (NearestPoint::new(&ps), thresholds(&ps));
+            assert_eq!(near.small.is_some(), th.len() <= 32, "{} thresholds", th.len());
+            let mut xs = vec![0.0f32, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1.0, -1.0];
+            for &t in &th {
+                let t = t as f32;
+                xs.extend([t, f32::from_bits(t.to_bits() + 1), f32::from_bits(t.to_bits().wrapping_sub(1))]);
+            }
+            xs.extend((0..64).map(|_| (rng.next_f64() * 3.0 - 1.5) as f32));
+            for x in xs {
+                assert_eq!(near.index(x), nearest_index(&th, x), "x = {x:e}, {} thresholds", th.len());
+            }
+        }
+    }
 }
