@@ -92,7 +92,6 @@ module sq_layer #(
     /* verilator lint_on UNUSEDSIGNAL */
 );
     localparam integer KK  = K * K;
-    localparam integer PAD = K / 2;
     localparam integer HW  = H * WI;
     localparam integer NT  = (1 << B) - 1;
     localparam integer NL  = 1 << B;
@@ -245,12 +244,12 @@ module sq_layer #(
     // token: the K*K codes of pixel ipix of channel ic, from the line buffer
     // of the pass's parity (sq_linebuf). Buffer b streams pass q's channel
     // (q = b, b + 2, ...) from the code store in raster order, one code a
-    // cycle: LAT + 1 prefill steps put pixel 0's window on its outputs
-    // (passes 0 and 1 during MU, once the code store is final; pass q + 2
-    // while pass q + 1 issues), then one step per issued pixel. The issue
-    // waits for a buffer that is not ready, which never happens when
-    // H*WI >= LAT + 1 and MU lasts LAT + 2 cycles (hw/ARRAY.md).
-    localparam integer LAT = PAD * (WI + 1);
+    // cycle: prefill steps until the buffer shows a valid window (pixel 0,
+    // after its latency; passes 0 and 1 during MU, once the code store is
+    // final; pass q + 2 while pass q + 1 issues), then one step per issued
+    // pixel. The issue waits for a buffer that is not ready, which never
+    // happens when H*WI exceeds the buffer's latency and MU lasts longer
+    // than it (hw/ARRAY.md).
     wire          feed_ok = (ph == S_MU && !q_wr) || ph == S_ARRAY;
     wire [KK-1:0] lb_op   [0:1];
     wire [KK*CW-1:0] lb_code [0:1];
@@ -259,7 +258,8 @@ module sq_layer #(
         for (b = 0; b < 2; b = b + 1) begin : g_lb
             reg  [31:0] fq, fch, fn;     // pass fed, its channel, steps taken
             wire        mine = iss && ip == fq;
-            wire        lstep = feed_ok && fq < NP && (fn <= LAT || (mine && ipix != HW - 1));
+            wire        lv;              // the buffer shows a window of its plane
+            wire        lstep = feed_ok && fq < NP && (fn == 0 || !lv || (mine && ipix != HW - 1));
             wire [31:0] ch1 = (fch == CIN - 1) ? 0 : fch + 1;
             always @(posedge clk)
                 if (!feed_ok) begin
@@ -268,14 +268,14 @@ module sq_layer #(
                     fq <= fq + 2; fch <= (ch1 == CIN - 1) ? 0 : ch1 + 1; fn <= 0;
                 end else if (lstep) fn <= fn + 1;
             /* verilator lint_off UNUSEDSIGNAL */
-            wire        lv;
             wire [31:0] lpix;            // the window's pixel: ipix when ready
             /* verilator lint_on UNUSEDSIGNAL */
             sq_linebuf #(.CW(CW), .K(K), .H(H), .WI(WI)) linebuf (
                 .clk(clk), .step(lstep), .start(fn == 0),
                 .in_code((fn < HW) ? codem[fch*HW + fn] : {CW{1'b0}}),
                 .out_valid(lv), .out_pix(lpix), .out_op(lb_op[b]), .out_code(lb_code[b]));
-            assign lb_ready[b] = feed_ok && fq < NP && fn > LAT;
+            // fn != 0: the plane has started (lv may still be the last pass's window)
+            assign lb_ready[b] = feed_ok && fq < NP && fn != 0 && lv;
         end
     endgenerate
     reg [R-1:0]    in_op;            // rows KK .. R-1 idle

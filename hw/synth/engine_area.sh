@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Whole-engine area: synthesizes the layer engine sq_layer (default 9x16
 # array, CIN = COUT = 16, 8x8 image) with Yosys's generic flow, the same
-# commands as area.sh. Not run by CI: it took 1090 s on this 2-core machine
-# (2026-12-03). The engine's stores are behavioural arrays, which Yosys maps
+# commands as area.sh. Not run by CI: 18-23 minutes a run on this 2-core
+# machine (2026-12-03). The engine's stores are behavioural arrays, which Yosys maps
 # to flip-flops and read multiplexers: they dominate the count and a real
 # engine would use SRAM macros, so read the figure as an upper bound of the
 # logic plus flop-based stores (hw/synth/AREA.md, "The whole engine").
